@@ -1,0 +1,106 @@
+namespace DifyUsageExporter.Configuration;
+
+/// <summary>One configuration variable: its name, accepted aliases, default and documentation.</summary>
+/// <param name="Name">The canonical variable name (seed-compatible).</param>
+/// <param name="Aliases">Other names accepted for the same setting (older .env files).</param>
+/// <param name="Default">The default as written in .env, or null when there is none.</param>
+/// <param name="Secret">True when the value must be masked in every output.</param>
+/// <param name="Group">Section of the README table and of .env.example.</param>
+/// <param name="Description">One line for the README, .env.example and <c>config</c>.</param>
+public sealed record VariableSpec(
+    string Name,
+    string[] Aliases,
+    string? Default,
+    bool Secret,
+    string Group,
+    string Description);
+
+/// <summary>
+/// Every variable the exporter reads. The README's configuration table, .env.example and the
+/// <c>config</c> command are checked against this list by tests, so adding a setting here without
+/// documenting it fails the build.
+/// </summary>
+public static class VariableCatalog
+{
+    public const string GroupDify = "Dify";
+    public const string GroupWindow = "Extraction window";
+    public const string GroupMeter = "API_Meter";
+    public const string GroupOutputs = "Other outputs and notifications";
+    public const string GroupDaemon = "Daemon";
+    public const string GroupLegacy = "Accepted for compatibility";
+
+    public static readonly IReadOnlyList<VariableSpec> All =
+    [
+        // Dify
+        new("DIFY_API_BASE_URL", ["DIFY_API_URL"], null, false, GroupDify, "Dify origin, e.g. https://dify.example.com (no /console/api). Required."),
+        new("DIFY_EMAIL", [], null, false, GroupDify, "Console login e-mail of a dedicated service account. Required unless DIFY_API_TOKEN is set."),
+        new("DIFY_PASSWORD", [], null, true, GroupDify, "Console login password. Required with DIFY_EMAIL."),
+        new("DIFY_PASSWORD_ENCODING", [], "auto", false, GroupDify, "auto|plain|base64: how the password is sent at login; auto = Base64 from the Dify 1.11 line on, plain before."),
+        new("DIFY_API_TOKEN", [], null, true, GroupDify, "Workspace admin key (Dify's ADMIN_API_KEY) instead of e-mail/password; needs DIFY_WORKSPACE_ID."),
+        new("DIFY_WORKSPACE_ID", [], null, false, GroupDify, "Workspace (tenant) UUID: required with DIFY_API_TOKEN; selects the workspace when the account belongs to several."),
+        new("DIFY_CA_CERT_FILE", [], null, false, GroupDify, "PEM file of a CA to trust for Dify only (self-signed certificates)."),
+        new("DIFY_TLS_INSECURE", [], "false", false, GroupDify, "true = skip certificate checks for Dify only (logged loudly at start). Prefer DIFY_CA_CERT_FILE."),
+        new("USAGE_TIMEZONE", [], null, false, GroupDify, "IANA zone whose local dates are the usage days; default: the Dify account's time zone, else UTC."),
+        new("DIFY_FETCH_TIMEOUT_MS", [], "30000", false, GroupDify, "Timeout of one Dify request in milliseconds (1000-300000)."),
+        new("DIFY_FETCH_RETRY_COUNT", [], "3", false, GroupDify, "Retries of a Dify request on 429, 5xx, network errors and timeouts (0-10)."),
+        new("DIFY_FETCH_RETRY_DELAY_MS", [], "1000", false, GroupDify, "Base delay of the exponential backoff between Dify retries, in milliseconds (100-60000)."),
+        new("DIFY_FETCH_CONCURRENCY", [], "4", false, GroupDify, "Apps/conversations/runs read in parallel from Dify (1-32)."),
+        new("DIFY_FETCH_PAGE_SIZE", [], "100", false, GroupDify, "Page size of Dify list calls (1-100; Dify rejects more than 100)."),
+        new("DIFY_SETTLE_MINUTES", [], "60", false, GroupDify, "Overlap re-read before each app's watermark, for runs and messages Dify finishes late (0-10080)."),
+        new("WATERMARK_ENABLED", [], "true", false, GroupDify, "false = re-read the whole window every cycle instead of incrementally."),
+        // Window
+        new("DIFY_FETCH_PERIOD", [], "current_month", false, GroupWindow, "today|yesterday|current_month|last_month|current_week|last_week|custom: the days each cycle exports."),
+        new("DIFY_FETCH_START_DATE", [], null, false, GroupWindow, "First day (YYYY-MM-DD) when DIFY_FETCH_PERIOD=custom."),
+        new("DIFY_FETCH_END_DATE", [], null, false, GroupWindow, "Last day (YYYY-MM-DD, inclusive) when DIFY_FETCH_PERIOD=custom."),
+        new("DIFY_LOOKBACK_DAYS", [], "2", false, GroupWindow, "Days before the period that every cycle also re-exports, for late data across a month boundary (0-31)."),
+        // API_Meter
+        new("EXTERNAL_API_URL", [], null, false, GroupMeter, "Complete API_Meter endpoint URL; POSTed to exactly, no path appended. Required. HTTPS unless loopback or ALLOW_INSECURE_HTTP=true."),
+        new("EXTERNAL_API_TOKEN", [], null, true, GroupMeter, "API_Meter Bearer token. Required."),
+        new("API_METER_TENANT_ID", [], null, false, GroupMeter, "API_Meter tenant UUID. Required."),
+        new("EXTERNAL_API_TIMEOUT_MS", [], "30000", false, GroupMeter, "Timeout of one API_Meter request in milliseconds (1000-300000)."),
+        new("API_METER_BATCH_SIZE", ["BATCH_SIZE"], "500", false, GroupMeter, "Records per API_Meter request (1-500)."),
+        new("ALLOW_INSECURE_HTTP", [], "false", false, GroupMeter, "true = allow plain-HTTP output URLs that are not loopback."),
+        new("MAX_RETRY", ["MAX_RETRIES"], "3", false, GroupMeter, "Retries after the first attempt for API_Meter and other outputs (0-10; 3 = at most 4 attempts)."),
+        new("MAX_SPOOL_RETRIES", [], "10", false, GroupMeter, "Failed cycles after which a spooled batch becomes a dead letter (1-1000)."),
+        // Outputs and notifications
+        new("USAGE_REPORT_URL", [], null, false, GroupOutputs, "Optional generic usage-report endpoint (seed-era external API); empty = not sent."),
+        new("DIFY_OUTPUT_MODE", [], "per_model", false, GroupOutputs, "per_app|workspace|both|per_user|per_model|all: what the usage report holds."),
+        new("DIFY_AGGREGATION_PERIOD", [], "daily", false, GroupOutputs, "daily|weekly|monthly: periods of the usage report (weekly = ISO weeks)."),
+        new("NOTIFY_WEBHOOK_URL", [], null, true, GroupOutputs, "Slack- or Discord-compatible webhook for failures, dead letters and recoveries; empty = off."),
+        new("NOTIFY_MIN_INTERVAL_MINUTES", [], "15", false, GroupOutputs, "Minimum minutes between two notifications of the same kind (0-1440)."),
+        // Daemon
+        new("CRON_SCHEDULE", [], "0 0 * * *", false, GroupDaemon, "Standard 5-field cron expression (minute hour day month weekday) of the export cycle."),
+        new("CRON_TIMEZONE", [], "UTC", false, GroupDaemon, "IANA zone CRON_SCHEDULE is evaluated in, e.g. Asia/Tokyo (DST-aware)."),
+        new("LOG_LEVEL", [], "info", false, GroupDaemon, "error|warn|info|debug."),
+        new("GRACEFUL_SHUTDOWN_TIMEOUT", [], "30", false, GroupDaemon, "Seconds a running cycle may take to finish after SIGTERM/SIGINT (1-3600)."),
+        new("DATA_DIR", [], "./data", false, GroupDaemon, "State directory (SQLite store, lock); /app/data in the container."),
+        new("HEALTHCHECK_ENABLED", [], "true", false, GroupDaemon, "Serve GET /health (and /metrics) while the daemon runs."),
+        new("HEALTHCHECK_HOST", [], "127.0.0.1", false, GroupDaemon, "Address the health server binds to (0.0.0.0 in the container)."),
+        new("HEALTHCHECK_PORT", [], "8080", false, GroupDaemon, "Port of the health server (1-65535)."),
+        new("ENV_FILE", [], ".env", false, GroupDaemon, "The .env file to read (environment variables take precedence)."),
+        // Legacy
+        new("NODE_ENV", [], null, false, GroupLegacy, "Accepted and ignored (a debug note is logged); kept so existing .env files work."),
+        new("DIFY_FETCH_DAYS", [], null, false, GroupLegacy, "Accepted and ignored: the window comes from DIFY_FETCH_PERIOD and the per-app watermarks."),
+        new("WATERMARK_FILE_PATH", [], null, false, GroupLegacy, "Accepted and ignored: watermarks live in the store under DATA_DIR."),
+    ];
+
+    private static readonly Dictionary<string, VariableSpec> ByAnyName = BuildIndex();
+
+    /// <summary>Finds a spec by its canonical name or one of its aliases.</summary>
+    public static VariableSpec? Find(string name) => ByAnyName.GetValueOrDefault(name);
+
+    private static Dictionary<string, VariableSpec> BuildIndex()
+    {
+        var index = new Dictionary<string, VariableSpec>(StringComparer.Ordinal);
+        foreach (var spec in All)
+        {
+            index[spec.Name] = spec;
+            foreach (var alias in spec.Aliases)
+            {
+                index[alias] = spec;
+            }
+        }
+
+        return index;
+    }
+}

@@ -1,0 +1,1 @@
+namespace DifyUsageExporter; internal static class Program { public static int Main() => 0; }

@@ -1,0 +1,68 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace DifyUsageExporter.Storage;
+
+/// <summary>
+/// Versioned schema migrations, applied in order inside one transaction each. A released
+/// migration is never edited: add a new one. A database newer than this build is refused.
+/// </summary>
+internal static class Migrations
+{
+    public static readonly IReadOnlyList<(int Version, string Name, string Sql)> All =
+    [
+        (1, "core", CoreSchema.V1),
+        (2, "usage-ledger", LedgerSchema.V2),
+        (3, "delivery-spool", DeliverySchema.V3),
+    ];
+
+    public static void Apply(SqliteConnection connection, string now)
+    {
+        using (var create = connection.CreateCommand())
+        {
+            create.CommandText = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)";
+            create.ExecuteNonQuery();
+        }
+
+        int current;
+        using (var read = connection.CreateCommand())
+        {
+            read.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+            current = Convert.ToInt32(read.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        var latest = All[^1].Version;
+        if (current > latest)
+        {
+            throw new StoreException($"The state store has schema version {current}, newer than this exporter understands ({latest}). Run a newer exporter version, or restore a backup made by this one.");
+        }
+
+        foreach (var (version, name, sql) in All)
+        {
+            if (version <= current)
+            {
+                continue;
+            }
+
+            using var transaction = connection.BeginTransaction();
+            using (var migrate = connection.CreateCommand())
+            {
+                migrate.Transaction = transaction;
+                migrate.CommandText = sql;
+                migrate.ExecuteNonQuery();
+            }
+
+            using (var record = connection.CreateCommand())
+            {
+                record.Transaction = transaction;
+                record.CommandText = "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($v, $n, $a)";
+                record.Parameters.AddWithValue("$v", version);
+                record.Parameters.AddWithValue("$n", name);
+                record.Parameters.AddWithValue("$a", now);
+                record.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+    }
+}

@@ -1,0 +1,8 @@
+namespace DifyUsageExporter.Storage;
+
+/// <summary>The state store cannot be used (missing or unwritable DATA_DIR, corrupt file, newer schema).</summary>
+public sealed class StoreException : Exception
+{
+    public StoreException(string message) : base(message) { }
+    public StoreException(string message, Exception inner) : base(message, inner) { }
+}

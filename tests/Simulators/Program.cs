@@ -1,0 +1,1 @@
+namespace Simulators; internal static class Program { public static int Main() => 0; }
