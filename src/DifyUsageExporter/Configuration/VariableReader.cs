@@ -1,0 +1,204 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace DifyUsageExporter.Configuration;
+
+/// <summary>
+/// Typed reads of resolved variables. Each read that fails records one problem naming the
+/// variable, what is wrong and the accepted form, and returns the default, so validation goes on
+/// and every problem is reported at once. Secret values are never echoed.
+/// </summary>
+internal sealed partial class VariableReader(IReadOnlyDictionary<string, ResolvedVariable> variables)
+{
+    public List<string> Problems { get; } = [];
+
+    public ResolvedVariable Get(string name) => variables[name];
+
+    public void Problem(string name, string problem, string accepted) =>
+        Problems.Add($"{name}: {problem} Accepted: {accepted}");
+
+    public string? Text(string name)
+    {
+        var value = variables[name].Value?.Trim();
+        return string.IsNullOrEmpty(value) ? null : value;
+    }
+
+    public string? Required(string name, string accepted, string why = "is required but not set.")
+    {
+        var value = Text(name);
+        if (value is null)
+        {
+            Problem(name, why, accepted);
+        }
+
+        return value;
+    }
+
+    public int Int(string name, int min, int max, int fallback)
+    {
+        var text = Text(name);
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        {
+            Problem(name, $"{Show(name)} is not a whole number.", $"an integer from {min} to {max}.");
+            return fallback;
+        }
+
+        if (value < min || value > max)
+        {
+            Problem(name, $"{value} is out of range.", $"an integer from {min} to {max}.");
+            return fallback;
+        }
+
+        return value;
+    }
+
+    public bool Bool(string name, bool fallback)
+    {
+        var text = Text(name)?.ToLowerInvariant();
+        switch (text)
+        {
+            case null:
+                return fallback;
+            case "true" or "1" or "yes" or "on":
+                return true;
+            case "false" or "0" or "no" or "off":
+                return false;
+            default:
+                Problem(name, $"{Show(name)} is not a boolean.", "true or false.");
+                return fallback;
+        }
+    }
+
+    /// <summary>Reads a snake_case value (current_month) into an enum member (CurrentMonth).</summary>
+    public T Enum<T>(string name, T fallback)
+        where T : struct, System.Enum
+    {
+        var text = Text(name);
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        var forms = System.Enum.GetValues<T>().ToDictionary(SnakeCase, v => v, StringComparer.OrdinalIgnoreCase);
+        if (forms.TryGetValue(text, out var value))
+        {
+            return value;
+        }
+
+        Problem(name, $"{Show(name)} is not one of the accepted values.", string.Join("|", forms.Keys) + ".");
+        return fallback;
+    }
+
+    public Uri? Url(string name, bool required)
+    {
+        var text = required ? Required(name, "an absolute http(s) URL, e.g. https://host.example.com/path.") : Text(name);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.Host.Length == 0)
+        {
+            Problem(name, $"{Show(name)} is not an absolute http(s) URL.", "an absolute http(s) URL, e.g. https://host.example.com/path.");
+            return null;
+        }
+
+        return uri;
+    }
+
+    public Guid? Uuid(string name, bool required)
+    {
+        const string Accepted = "a UUID like 00000000-0000-0000-0000-000000000001.";
+        var text = required ? Required(name, Accepted) : Text(name);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (Guid.TryParseExact(text, "D", out var value))
+        {
+            return value;
+        }
+
+        Problem(name, $"{Show(name)} is not a UUID.", Accepted);
+        return null;
+    }
+
+    public string? Email(string name)
+    {
+        var text = Text(name);
+        if (text is not null && !EmailPattern().IsMatch(text))
+        {
+            Problem(name, $"{Show(name)} is not an e-mail address.", "an address like exporter@example.com.");
+        }
+
+        return text;
+    }
+
+    public DateOnly? Date(string name)
+    {
+        var text = Text(name);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            return date;
+        }
+
+        Problem(name, $"{Show(name)} is not a date.", "a date in the form YYYY-MM-DD.");
+        return null;
+    }
+
+    public TimeZoneInfo? Zone(string name)
+    {
+        var text = Text(name);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (text.Equals("UTC", StringComparison.OrdinalIgnoreCase) || text == "Etc/UTC")
+        {
+            return TimeZoneInfo.Utc;
+        }
+
+        if (TimeZoneInfo.TryFindSystemTimeZoneById(text, out var zone))
+        {
+            return zone;
+        }
+
+        Problem(name, $"{Show(name)} is not a known time zone.", "an IANA time zone name such as UTC, Asia/Tokyo or America/New_York.");
+        return null;
+    }
+
+    /// <summary>True for localhost and loopback addresses (plain HTTP is fine there).</summary>
+    public static bool IsLoopback(Uri uri) =>
+        uri.IsLoopback || uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+
+    /// <summary>The value quoted for a problem message, or a neutral phrase for secrets.</summary>
+    public string Show(string name)
+    {
+        var variable = variables[name];
+        return variable.Spec.Secret ? "the value" : $"'{variable.Value?.Trim()}'";
+    }
+
+    internal static string SnakeCase<T>(T value)
+        where T : struct, System.Enum =>
+        SnakeBoundary().Replace(value.ToString(), "$1_$2").ToLowerInvariant();
+
+    [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    private static partial Regex EmailPattern();
+
+    [GeneratedRegex("([a-z0-9])([A-Z])")]
+    private static partial Regex SnakeBoundary();
+}

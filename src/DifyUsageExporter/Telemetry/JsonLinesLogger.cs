@@ -1,0 +1,90 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace DifyUsageExporter.Telemetry;
+
+/// <summary>One category's logger of <see cref="JsonLinesLoggerProvider"/>.</summary>
+internal sealed class JsonLinesLogger(string category, JsonLinesLoggerProvider provider) : ILogger
+{
+    private const string OriginalFormat = "{OriginalFormat}";
+    private const string RootNamespace = "DifyUsageExporter.";
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => provider.Scopes.Push(state);
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && logLevel >= provider.Minimum;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (!IsEnabled(logLevel))
+        {
+            return;
+        }
+
+        var masker = provider.Masker;
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("timestamp", provider.Time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            json.WriteString("level", LogLevels.Name(logLevel));
+            json.WriteString("message", masker.Apply(formatter(state, exception)));
+            json.WriteStartObject("context");
+            json.WriteString("module", category.StartsWith(RootNamespace, StringComparison.Ordinal) ? category[RootNamespace.Length..] : category);
+            if (eventId.Id != 0)
+            {
+                json.WriteNumber("eventId", eventId.Id);
+            }
+
+            var written = new HashSet<string>(StringComparer.Ordinal) { "module", "eventId", "exception" };
+            provider.Scopes.ForEachScope((scope, w) => WriteProperties(w, scope, written, masker), json);
+            WriteProperties(json, state, written, masker);
+            if (exception is not null)
+            {
+                WriteException(json, exception, masker);
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        provider.WriteLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+
+    private static void WriteProperties(Utf8JsonWriter json, object? state, HashSet<string> written, LogMasker masker)
+    {
+        if (state is not IEnumerable<KeyValuePair<string, object?>> properties)
+        {
+            return;
+        }
+
+        foreach (var (key, value) in properties)
+        {
+            var name = key.Length > 0 ? char.ToLowerInvariant(key[0]) + key[1..] : key;
+            if (key == OriginalFormat || !written.Add(name))
+            {
+                continue;
+            }
+
+            json.WritePropertyName(name);
+            JsonValueWriter.Write(json, value, masker);
+        }
+    }
+
+    private static void WriteException(Utf8JsonWriter json, Exception exception, LogMasker masker)
+    {
+        json.WriteStartObject("exception");
+        json.WriteString("type", exception.GetType().FullName);
+        json.WriteString("message", masker.Apply(exception.Message));
+        var inner = exception.InnerException;
+        if (inner is not null)
+        {
+            json.WriteString("inner", masker.Apply($"{inner.GetType().Name}: {inner.Message}"));
+        }
+
+        json.WriteString("stackTrace", masker.Apply(exception.ToString()));
+        json.WriteEndObject();
+    }
+}
