@@ -1,1 +1,10 @@
-namespace DifyUsageExporter; internal static class Program { public static int Main() => 0; }
+using DifyUsageExporter.Cli;
+using DifyUsageExporter.Hosting;
+
+namespace DifyUsageExporter;
+
+internal static class Program
+{
+    public static int Main(string[] args) =>
+        CliApp.Run(args, Composition.CreateProcessEnvironment(), Composition.CycleRunner);
+}

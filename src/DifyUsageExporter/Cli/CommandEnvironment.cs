@@ -26,6 +26,13 @@ public sealed class CommandEnvironment
     /// <summary>Loads and validates the configuration; throws <see cref="ConfigurationException"/> listing every problem.</summary>
     public required Func<ExporterSettings> LoadSettings { get; init; }
 
+    /// <summary>
+    /// Resolves the configuration without throwing: every variable with its source, the problems,
+    /// warnings and notes (for <c>config</c>, <c>health</c> and the daemon's start-up dump).
+    /// </summary>
+    public Func<ConfigurationSnapshot> InspectConfiguration { get; init; } =
+        () => throw new InvalidOperationException("This CommandEnvironment was built without InspectConfiguration.");
+
     /// <summary>Creates the JSON Lines logger factory for the given settings, writing to the given writer.</summary>
     public required Func<ExporterSettings, TextWriter, ILoggerFactory> CreateLoggerFactory { get; init; }
 

@@ -17,7 +17,7 @@ internal static class CrossFieldRules
         if (!hasLogin && !hasToken)
         {
             r.Problem("DIFY_EMAIL", "Dify credentials are required but neither DIFY_EMAIL/DIFY_PASSWORD nor DIFY_API_TOKEN is set.", Accepted);
-            r.Problem("DIFY_PASSWORD", "is required with DIFY_EMAIL but not set.", Accepted);
+            r.Problem("DIFY_PASSWORD", "the console login password is required (with DIFY_EMAIL) but not set.", Accepted);
             return;
         }
 

@@ -11,6 +11,9 @@ internal sealed class JsonLinesLogger(string category, JsonLinesLoggerProvider p
     private const string OriginalFormat = "{OriginalFormat}";
     private const string RootNamespace = "DifyUsageExporter.";
 
+    // Readable quotes and '+' in log lines; still valid JSON (no HTML embedding concerns in a log).
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => provider.Scopes.Push(state);
 
@@ -25,7 +28,7 @@ internal sealed class JsonLinesLogger(string category, JsonLinesLoggerProvider p
 
         var masker = provider.Masker;
         var buffer = new ArrayBufferWriter<byte>(512);
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
         {
             json.WriteStartObject();
             json.WriteString("timestamp", provider.Time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));

@@ -1,0 +1,60 @@
+using System.CommandLine;
+using DifyUsageExporter.Configuration;
+
+namespace DifyUsageExporter.Cli;
+
+/// <summary><c>config [--check]</c>: print the effective configuration (secrets masked, with sources), or only validate it.</summary>
+public static class ConfigCommand
+{
+    public static Command Create(CommandEnvironment env)
+    {
+        var check = new Option<bool>("--check") { Description = "Only validate: exit 0 when valid, 1 listing every problem." };
+        var command = new Command("config", "Show the effective configuration with secrets masked and where each value came from.") { check };
+        command.SetAction(parse => Execute(env, parse.GetValue(check)));
+        return command;
+    }
+
+    private static int Execute(CommandEnvironment env, bool checkOnly)
+    {
+        var snapshot = env.InspectConfiguration();
+        if (!checkOnly)
+        {
+            Print(env.Out, snapshot);
+        }
+
+        foreach (var warning in snapshot.Warnings)
+        {
+            env.Error.WriteLine($"warning: {warning}");
+        }
+
+        if (snapshot.Problems.Count > 0)
+        {
+            env.Error.WriteLine($"The configuration has {snapshot.Problems.Count} problem(s):");
+            foreach (var problem in snapshot.Problems)
+            {
+                env.Error.WriteLine($"  - {problem}");
+            }
+
+            return checkOnly ? ExitCodes.Failure : ExitCodes.Success;
+        }
+
+        if (checkOnly)
+        {
+            env.Out.WriteLine("Configuration is valid.");
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static void Print(TextWriter output, ConfigurationSnapshot snapshot)
+    {
+        output.WriteLine(snapshot.DotEnvPath is null ? "No .env file read (environment and defaults only)." : $".env file: {snapshot.DotEnvPath}");
+        var width = VariableCatalog.All.Max(v => v.Name.Length) + 2;
+        output.WriteLine($"{"VARIABLE".PadRight(width)}{"SOURCE",-9}VALUE");
+        foreach (var variable in snapshot.Variables)
+        {
+            var via = variable.FromName is not null && variable.FromName != variable.Spec.Name ? $" (as {variable.FromName})" : string.Empty;
+            output.WriteLine($"{variable.Spec.Name.PadRight(width)}{variable.SourceLabel,-9}{variable.Display}{via}");
+        }
+    }
+}

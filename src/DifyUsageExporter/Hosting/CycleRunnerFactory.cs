@@ -1,0 +1,12 @@
+using DifyUsageExporter.Cli;
+using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Storage;
+using DifyUsageExporter.Sync;
+
+namespace DifyUsageExporter.Hosting;
+
+/// <summary>
+/// Creates the export cycle the daemon and <c>run --once</c> execute. The composition point
+/// where the real <c>ExportCycle</c> is plugged in (<see cref="Composition.CycleRunner"/>).
+/// </summary>
+public delegate ICycleRunner CycleRunnerFactory(ExporterSettings settings, SqliteStore store, ILoggerFactory loggers, CommandEnvironment environment);

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using DifyUsageExporter.Storage;
+using DifyUsageExporter.Telemetry;
+
+namespace DifyUsageExporter.Sync;
+
+/// <summary>The result of trying to run a cycle: refused (lock held elsewhere) or the cycle's result.</summary>
+public sealed record CycleAttempt(bool Refused, CycleResult? Result)
+{
+    public static CycleAttempt LockHeld { get; } = new(true, null);
+}
+
+/// <summary>
+/// Runs one cycle under the cross-process lock: takes <c>DATA_DIR/cycle.lock</c> (or refuses),
+/// records start and end in the store, updates <see cref="CycleStatus"/> and the metrics, and
+/// logs every line of the cycle with its run id.
+/// </summary>
+public sealed class CycleExecutor(ICycleRunner runner, SqliteStore store, CycleStatus status, TimeProvider time, ILogger<CycleExecutor> logger)
+{
+    public const string Cancelled = "cancelled";
+
+    public string LockFile => Path.Combine(Path.GetDirectoryName(store.Path)!, CycleLock.FileName);
+
+    public async Task<CycleAttempt> RunAsync(string trigger, CancellationToken cancellationToken)
+    {
+        using var cycleLock = CycleLock.TryAcquire(Path.GetDirectoryName(store.Path)!);
+        if (cycleLock is null)
+        {
+            SyncLog.LockHeld(logger, trigger, LockFile);
+            CycleMetrics.LockRefusals.Add(1);
+            return CycleAttempt.LockHeld;
+        }
+
+        var runId = Guid.NewGuid().ToString("N")[..16];
+        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["runId"] = runId, ["trigger"] = trigger });
+        var started = time.GetUtcNow();
+        var stopwatch = Stopwatch.StartNew();
+        status.CycleStarted(started);
+        await RecordAsync(() => store.RecordCycleStartAsync(runId, trigger, started, CancellationToken.None));
+        SyncLog.CycleStarted(logger);
+
+        var (result, outcome) = await InvokeAsync(trigger, runId, cancellationToken);
+        var ended = time.GetUtcNow();
+        await RecordAsync(() => store.RecordCycleEndAsync(runId, ended, outcome, result.Summary, CancellationToken.None));
+        status.CycleEnded(ended, outcome, result.Outcome == CycleOutcome.Success);
+        CycleMetrics.Cycles.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        CycleMetrics.CycleDuration.Record(stopwatch.Elapsed.TotalSeconds);
+        SyncLog.CycleFinished(logger, outcome, Math.Round(stopwatch.Elapsed.TotalSeconds, 3), result.Summary);
+        return new CycleAttempt(false, result);
+    }
+
+    /// <summary>The process exit code for a cycle result: 0 success, 3 spooled, 1 failed.</summary>
+    public static int ExitCodeFor(CycleResult result) => result.Outcome switch
+    {
+        CycleOutcome.Success => 0,
+        CycleOutcome.Spooled => 3,
+        _ => 1,
+    };
+
+    private async Task<(CycleResult Result, string Outcome)> InvokeAsync(string trigger, string runId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await runner.RunCycleAsync(trigger, runId, cancellationToken);
+            return (result, result.Outcome.ToString().ToLowerInvariant());
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutdown past GRACEFUL_SHUTDOWN_TIMEOUT: the cycle is recorded as cancelled, not crashed.
+            SyncLog.CycleCancelled(logger);
+            return (new CycleResult(CycleOutcome.Failed, "Cancelled by shutdown."), Cancelled);
+        }
+        catch (Exception ex)
+        {
+            // The cycle's own errors end here so the daemon keeps scheduling; logged once, masked.
+            SyncLog.CycleCrashed(logger, ex);
+            return (new CycleResult(CycleOutcome.Failed, $"Unexpected {ex.GetType().Name}; see the error log line of this run."), "failed");
+        }
+    }
+
+    private async Task RecordAsync(Func<Task> write)
+    {
+        try
+        {
+            await write();
+        }
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            // Cycle history is informational; a store problem shows in /health, the cycle itself goes on.
+            SyncLog.RecordFailed(logger, ex);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+namespace DifyUsageExporter.Sync;
+
+/// <summary>Log events of the scheduler and cycle executor (event ids 1000-1099).</summary>
+internal static partial class SyncLog
+{
+    [LoggerMessage(1000, LogLevel.Information, "Next export cycle at {NextRunUtc} ({NextRunLocal} {TimeZone}), schedule '{CronSchedule}'")]
+    public static partial void NextRun(ILogger logger, string nextRunUtc, string nextRunLocal, string timeZone, string cronSchedule);
+
+    [LoggerMessage(1001, LogLevel.Warning, "Skipping the scheduled tick of {DueUtc}: the previous export cycle is still running")]
+    public static partial void TickSkipped(ILogger logger, string dueUtc);
+
+    [LoggerMessage(1002, LogLevel.Information, "Export cycle started")]
+    public static partial void CycleStarted(ILogger logger);
+
+    [LoggerMessage(1003, LogLevel.Information, "Export cycle finished: {Outcome} in {DurationSeconds} s. {Summary}")]
+    public static partial void CycleFinished(ILogger logger, string outcome, double durationSeconds, string summary);
+
+    [LoggerMessage(1004, LogLevel.Error, "Export cycle failed with an unexpected error")]
+    public static partial void CycleCrashed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1005, LogLevel.Warning, "Export cycle ({Trigger}) refused: another process is running a cycle (lock {LockFile} is held)")]
+    public static partial void LockHeld(ILogger logger, string trigger, string lockFile);
+
+    [LoggerMessage(1006, LogLevel.Information, "Stopping: no new cycles will start; waiting up to {TimeoutSeconds} s for the running cycle to finish")]
+    public static partial void WaitingForCycle(ILogger logger, double timeoutSeconds);
+
+    [LoggerMessage(1007, LogLevel.Error, "The running cycle did not finish within GRACEFUL_SHUTDOWN_TIMEOUT ({TimeoutSeconds} s); cancelling it")]
+    public static partial void ShutdownTimedOut(ILogger logger, double timeoutSeconds);
+
+    [LoggerMessage(1008, LogLevel.Error, "Recording the cycle in the state store failed")]
+    public static partial void RecordFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1009, LogLevel.Warning, "Export cycle cancelled")]
+    public static partial void CycleCancelled(ILogger logger);
+}
