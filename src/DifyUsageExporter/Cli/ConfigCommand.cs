@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Telemetry;
 
 namespace DifyUsageExporter.Cli;
 
@@ -17,14 +18,18 @@ public static class ConfigCommand
     private static int Execute(CommandEnvironment env, bool checkOnly)
     {
         var snapshot = env.InspectConfiguration();
+        // A secret pasted into the wrong variable is still a secret: everything printed is masked.
+        var masker = new LogMasker(env.Secrets);
         if (!checkOnly)
         {
-            Print(env.Out, snapshot);
+            using var table = new StringWriter();
+            Print(table, snapshot);
+            env.Out.Write(masker.Apply(table.ToString()));
         }
 
         foreach (var warning in snapshot.Warnings)
         {
-            env.Error.WriteLine($"warning: {warning}");
+            env.Error.WriteLine(masker.Apply($"warning: {warning}"));
         }
 
         if (snapshot.Problems.Count > 0)
@@ -32,7 +37,7 @@ public static class ConfigCommand
             env.Error.WriteLine($"The configuration has {snapshot.Problems.Count} problem(s):");
             foreach (var problem in snapshot.Problems)
             {
-                env.Error.WriteLine($"  - {problem}");
+                env.Error.WriteLine(masker.Apply($"  - {problem}"));
             }
 
             return checkOnly ? ExitCodes.Failure : ExitCodes.Success;

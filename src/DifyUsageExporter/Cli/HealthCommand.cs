@@ -13,12 +13,17 @@ public static class HealthCommand
 {
     public static Command Create(CommandEnvironment env)
     {
-        var url = new Option<Uri?>("--url") { Description = "Probe this URL instead of http://HEALTHCHECK_HOST:HEALTHCHECK_PORT/health." };
+        var url = new Option<string?>("--url") { Description = "Probe this URL instead of http://HEALTHCHECK_HOST:HEALTHCHECK_PORT/health." };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the answer.", DefaultValueFactory = _ => 5 };
         var command = new Command("health", "Probe the daemon's /health endpoint; exit 0 when healthy, 1 otherwise.") { url, timeout };
-        command.SetAction((parse, cancellationToken) => ProbeAsync(env, parse.GetValue(url) ?? DefaultUrl(env), TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(timeout))), cancellationToken));
+        command.SetAction((parse, cancellationToken) => ProbeAsync(env, ParseUrl(parse.GetValue(url)) ?? DefaultUrl(env), TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(timeout))), cancellationToken));
         return command;
     }
+
+    private static Uri? ParseUrl(string? text) =>
+        text is null ? null
+        : Uri.TryCreate(text, UriKind.Absolute, out var uri) ? uri
+        : throw new CliException($"--url '{text}' is not an absolute URL, e.g. http://127.0.0.1:8080/health.", ExitCodes.Usage);
 
     public static Uri DefaultUrl(CommandEnvironment env)
     {

@@ -50,7 +50,7 @@ internal static class SettingsBinder
             DataDir = r.Text("DATA_DIR") ?? "./data",
             HealthcheckEnabled = r.Bool("HEALTHCHECK_ENABLED", true),
             HealthcheckHost = HealthHost(r),
-            HealthcheckPort = r.Int("HEALTHCHECK_PORT", 1, 65_535, 8080),
+            HealthcheckPort = r.Int("HEALTHCHECK_PORT", 0, 65_535, 8080),
         };
         CrossFieldRules.Check(r, settings);
         return settings;

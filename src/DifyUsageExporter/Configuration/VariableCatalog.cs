@@ -76,7 +76,7 @@ public static class VariableCatalog
         new("DATA_DIR", [], "./data", false, GroupDaemon, "State directory (SQLite store, lock); /app/data in the container."),
         new("HEALTHCHECK_ENABLED", [], "true", false, GroupDaemon, "Serve GET /health (and /metrics) while the daemon runs."),
         new("HEALTHCHECK_HOST", [], "127.0.0.1", false, GroupDaemon, "Address the health server binds to (0.0.0.0 in the container)."),
-        new("HEALTHCHECK_PORT", [], "8080", false, GroupDaemon, "Port of the health server (1-65535)."),
+        new("HEALTHCHECK_PORT", [], "8080", false, GroupDaemon, "Port of the health server (1-65535; 0 = any free port, logged at start)."),
         new("ENV_FILE", [], ".env", false, GroupDaemon, "The .env file to read (environment variables take precedence)."),
         // Legacy
         new("NODE_ENV", [], null, false, GroupLegacy, "Accepted and ignored (a debug note is logged); kept so existing .env files work."),
