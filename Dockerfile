@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# Multi-stage build: the SDK compiles and publishes, the slim ASP.NET runtime runs it as a non-root user.
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+# Restore first so the package layer is cached while only sources change.
+COPY global.json NuGet.config Directory.Build.props Directory.Packages.props BannedSymbols.txt .editorconfig ./
+COPY src/DifyUsageExporter/DifyUsageExporter.csproj src/DifyUsageExporter/
+RUN dotnet restore src/DifyUsageExporter/DifyUsageExporter.csproj
+COPY src/ src/
+RUN dotnet publish src/DifyUsageExporter/DifyUsageExporter.csproj -c Release -o /app --no-restore -p:UseAppHost=true
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+# A dedicated unprivileged user owns the data volume; nothing runs as root.
+RUN groupadd --system --gid 10001 exporter \
+    && useradd --system --uid 10001 --gid exporter --home-dir /app --shell /usr/sbin/nologin exporter \
+    && mkdir -p /app/data \
+    && chown -R exporter:exporter /app/data
+WORKDIR /app
+COPY --from=build /app ./
+ENV DATA_DIR=/app/data \
+    HEALTHCHECK_HOST=0.0.0.0 \
+    HEALTHCHECK_PORT=8080 \
+    DOTNET_NOLOGO=1 \
+    DOTNET_CLI_TELEMETRY_OPTOUT=1 \
+    PATH="/app:${PATH}"
+VOLUME ["/app/data"]
+USER exporter
+EXPOSE 8080
+# The runtime image has no curl or wget: the exporter probes its own /health.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
+    CMD ["/app/dify-usage-exporter", "health"]
+ENTRYPOINT ["/app/dify-usage-exporter"]
+CMD ["run"]
