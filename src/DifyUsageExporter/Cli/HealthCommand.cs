@@ -16,7 +16,16 @@ public static class HealthCommand
         var url = new Option<string?>("--url") { Description = "Probe this URL instead of http://HEALTHCHECK_HOST:HEALTHCHECK_PORT/health." };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the answer.", DefaultValueFactory = _ => 5 };
         var command = new Command("health", "Probe the daemon's /health endpoint; exit 0 when healthy, 1 otherwise.") { url, timeout };
-        command.SetAction((parse, cancellationToken) => ProbeAsync(env, ParseUrl(parse.GetValue(url)) ?? DefaultUrl(env), TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(timeout))), cancellationToken));
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var explicitUrl = ParseUrl(parse.GetValue(url));
+            if (explicitUrl is null && env.InspectConfiguration()["HEALTHCHECK_ENABLED"].Value?.Trim().ToLowerInvariant() is "false" or "0" or "no" or "off")
+            {
+                throw new CliException("unhealthy: the health server is disabled (HEALTHCHECK_ENABLED=false), so there is nothing to probe.");
+            }
+
+            return ProbeAsync(env, explicitUrl ?? DefaultUrl(env), TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(timeout))), cancellationToken);
+        });
         return command;
     }
 

@@ -30,8 +30,8 @@ public sealed partial class LogMasker(SecretRegistry secrets)
     [GeneratedRegex("""(?i)((?:password|passwd|access_token|refresh_token|csrf_token|api_key|secret)["']?\s*[:=]\s*["'])[^"']*""")]
     private static partial Regex QuotedField();
 
-    // password=x&access_token=y
-    [GeneratedRegex("""(?i)((?:password|passwd|access_token|refresh_token|csrf_token|api_key)\s*[:=]\s*)(?!\*\*\*)[^\s"'&,;}]+""")]
+    // password=x&access_token=y (only '=': "DIFY_PASSWORD: is required" is a message, not a value)
+    [GeneratedRegex("""(?i)((?:password|passwd|access_token|refresh_token|csrf_token|api_key)\s*=\s*)(?!\*\*\*)[^\s"'&,;}]+""")]
     private static partial Regex PlainField();
 
     // Authorization: Basic abc / Cookie: a=b; c=d / Set-Cookie: ...

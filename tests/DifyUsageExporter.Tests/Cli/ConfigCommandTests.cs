@@ -89,6 +89,7 @@ public class ConfigCommandTests
         var output = cli.Out.ToString();
         output.ShouldContain("LOG_LEVEL: 'loud'");
         output.ShouldContain("EXTERNAL_API_TOKEN: is required");
+        output.ShouldContain("DIFY_PASSWORD: the console login password is required");
         JsonLogAssert.EveryLineHasExactlyFourFields(output);
     }
 }
