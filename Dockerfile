@@ -3,8 +3,9 @@
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
-# Restore first so the package layer is cached while only sources change.
-COPY global.json NuGet.config Directory.Build.props Directory.Packages.props BannedSymbols.txt .editorconfig ./
+# Restore first so the package layer is cached while only sources change. global.json is left out
+# on purpose: the image's SDK 10.0 builds the project whatever its feature band.
+COPY NuGet.config Directory.Build.props Directory.Packages.props BannedSymbols.txt .editorconfig ./
 COPY src/DifyUsageExporter/DifyUsageExporter.csproj src/DifyUsageExporter/
 RUN dotnet restore src/DifyUsageExporter/DifyUsageExporter.csproj
 COPY src/ src/

@@ -18,10 +18,31 @@ internal sealed partial class VariableReader(IReadOnlyDictionary<string, Resolve
     public void Problem(string name, string problem, string accepted) =>
         Problems.Add($"{name}: {problem} Accepted: {accepted}");
 
+    private readonly HashSet<string> inlineComments = new(StringComparer.Ordinal);
+
     public string? Text(string name)
     {
-        var value = variables[name].Value?.Trim();
-        return string.IsNullOrEmpty(value) ? null : value;
+        var variable = variables[name];
+        var value = variable.Value?.Trim();
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+
+        // The .env parser strips " # comment"; a value from the environment (systemd EnvironmentFile,
+        // docker run -e) keeps it, and it must not silently become part of a number or URL.
+        var comment = InlineComment().Match(value);
+        if (comment.Success && !variable.Spec.Secret && variable.Spec.Group != VariableCatalog.GroupLegacy)
+        {
+            if (inlineComments.Add(name))
+            {
+                Problem(name, $"'{value}' contains what looks like an inline comment (' #...'), which is not stripped from environment variables.", "the value alone; put the comment on its own line.");
+            }
+
+            return value[..comment.Index].TrimEnd();
+        }
+
+        return value;
     }
 
     public string? Required(string name, string accepted, string why = "is required but not set.")
@@ -195,6 +216,9 @@ internal sealed partial class VariableReader(IReadOnlyDictionary<string, Resolve
     internal static string SnakeCase<T>(T value)
         where T : struct, System.Enum =>
         SnakeBoundary().Replace(value.ToString(), "$1_$2").ToLowerInvariant();
+
+    [GeneratedRegex(@"\s#")]
+    private static partial Regex InlineComment();
 
     [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
     private static partial Regex EmailPattern();

@@ -198,6 +198,21 @@ public class SettingsLoaderTests
     }
 
     [Fact]
+    public void An_inline_comment_in_an_environment_value_is_rejected_once_with_a_clear_message()
+    {
+        using var dir = new TempDir();
+        var env = ValidConfig.Variables(dir.Path);
+        env["MAX_RETRY"] = "3 # retries";
+        env["EXTERNAL_API_URL"] = "https://meter.example.com/receive # production";
+
+        var problems = Inspect(env, dir).Problems;
+
+        problems.Count.ShouldBe(2, string.Join("\n", problems));
+        problems.ShouldContain(p => p.StartsWith("MAX_RETRY:") && p.Contains("inline comment"));
+        problems.ShouldContain(p => p.StartsWith("EXTERNAL_API_URL:") && p.Contains("inline comment"));
+    }
+
+    [Fact]
     public void Legacy_variables_are_accepted_with_a_note()
     {
         using var dir = new TempDir();
