@@ -72,5 +72,12 @@ public static class CliApp
             env.Error.WriteLine(masker.Apply(ex.Message));
             return ExitCodes.Failure;
         }
+        catch (Exception ex)
+        {
+            // Last resort: a bug must still exit 1 with a masked message, not dump an unmasked stack trace.
+            env.Error.WriteLine(masker.Apply($"fatal: {ex.GetType().Name}: {ex.Message}"));
+            env.Error.WriteLine(masker.Apply(ex.StackTrace ?? string.Empty));
+            return ExitCodes.Failure;
+        }
     }
 }

@@ -110,10 +110,15 @@ public class SecretLeakTests
         failing.SetAction(new Func<ParseResult, int>(_ => throw new CliException("cannot continue: " + Leaky)));
         root.Add(failing);
         CliApp.Run(["fail"], cli.Env, root).ShouldBe(1);
+        var crashing = new Command("crash");
+        crashing.SetAction(new Func<ParseResult, int>(_ => throw new InvalidOperationException("bug with " + Leaky)));
+        root.Add(crashing);
+        CliApp.Run(["crash"], cli.Env, root).ShouldBe(1);
 
         var errors = cli.Error.ToString();
         errors.ShouldContain("HEALTHCHECK_HOST");
         errors.ShouldContain("cannot continue");
+        errors.ShouldContain("fatal: InvalidOperationException: bug with");
         AssertClean(cli.Out.ToString() + errors);
     }
 
