@@ -26,7 +26,7 @@ public class CronScheduleTests
     }
 
     [Fact]
-    public void Daily_01_00_in_New_York_follows_the_fall_back_change()
+    public void Daily_noon_in_New_York_follows_the_fall_back_change()
     {
         var cron = CronSchedule.Parse("0 12 * * *", NewYork);
 
