@@ -73,8 +73,11 @@ public sealed class DifySimulatorFilterTests
             "{\"date\":\"2026-03-07\",\"token_count\":110,\"total_price\":\"0.0000210\",\"currency\":\"USD\"}," +
             "{\"date\":\"2026-03-08\",\"token_count\":220,\"total_price\":\"0.0000420\",\"currency\":\"USD\"}," +
             "{\"date\":\"2026-03-10\",\"token_count\":2,\"total_price\":\"0.0000008\",\"currency\":\"USD\"}]}");
+        // end is exclusive at the minute: 23:59 drops the message at 23:59:59 local.
         var exclusiveEnd = await s.GetOkAsync($"apps/{app.Id}/statistics/token-costs?start=2026-03-07%2000:00&end=2026-03-07%2023:59");
-        exclusiveEnd["data"]!.AsArray().Count.ShouldBe(1);
+        exclusiveEnd["data"]!.AsArray().Count.ShouldBe(0);
+        var nextMidnight = await s.GetOkAsync($"apps/{app.Id}/statistics/token-costs?start=2026-03-07%2000:00&end=2026-03-08%2000:00");
+        nextMidnight["data"]!.AsArray().Count.ShouldBe(1);
     }
 
     [Fact]
