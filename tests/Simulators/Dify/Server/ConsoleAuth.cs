@@ -79,7 +79,7 @@ internal sealed class ConsoleAuth(DifySimulator sim) : IEndpointFilter
             && ctx.Request.Cookies.TryGetValue(o.CookieName("csrf_token"), out var cookie)
             && cookie == header
             && Jwt.Verify(header, o.SecretKey, now).Payload is { } p
-            && p["sub"]?.GetValue<string>() == accountId.ToString();
+            && p[o.CsrfAccountClaim]?.GetValue<string>() == accountId.ToString();
         return ok ? null : DifyResult.Unauthorized("CSRF token is missing or invalid.");
     }
 
