@@ -52,6 +52,9 @@ public sealed class FakeDify : HttpMessageHandler
     /// <summary>Lets a test answer a request itself (fault injection); null = normal handling.</summary>
     public Func<HttpRequestMessage, HttpResponseMessage?>? Intercept { get; set; }
 
+    /// <summary>Latency per request (real time; the client's timeout cancels it).</summary>
+    public Func<HttpRequestMessage, TimeSpan>? Latency { get; set; }
+
     private int logins;
     private int failedLogins;
     private int refreshes;
@@ -71,6 +74,11 @@ public sealed class FakeDify : HttpMessageHandler
     {
         Requests.Enqueue(request);
         Paths.Enqueue(request.RequestUri!.PathAndQuery);
+        if (Latency?.Invoke(request) is { } delay && delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay, TimeProvider.System, cancellationToken);
+        }
+
         string? body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
         var response = Intercept?.Invoke(request) ?? Handle(request, body);
         response.RequestMessage = request;
