@@ -22,6 +22,7 @@ public sealed record DifyServerInfo(string? Version, DifyAuthEra Era, string Pas
 public sealed partial class DifyConsoleClient
 {
     private static readonly Version Base64PasswordSince = new(1, 11, 0);
+    private const int MaxSessionRenewals = 3;
 
     private readonly SemaphoreSlim authGate = new(1, 1);
     private Session? session;
@@ -442,7 +443,10 @@ public sealed partial class DifyConsoleClient
         {
             var used = s;
             using var response = await SendRawAsync(method, path, () => BuildAuthorized(method, path, content, used), login: false, cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode == HttpStatusCode.Unauthorized && attempt == 0)
+            // A 401 renews the session (refresh, else login) and tries again; a few rounds, because
+            // under heavy concurrency a session renewed by another caller can expire again before
+            // this caller's retry. A session refused even right after renewal is a cookie/CSRF problem.
+            if (response.StatusCode == HttpStatusCode.Unauthorized && attempt < MaxSessionRenewals)
             {
                 s = await RecoverAsync(used, cancellationToken).ConfigureAwait(false);
                 continue;
