@@ -87,14 +87,15 @@ public class SimulatorAcceptanceTests
     }
 
     [Theory]
-    [InlineData(DifyAuthMode.Legacy)]
-    [InlineData(DifyAuthMode.Cookie)]
-    [InlineData(DifyAuthMode.CookieBase64)]
-    public async Task Token_expiry_in_the_middle_of_a_long_extraction_is_survived(DifyAuthMode mode)
+    [InlineData(DifyAuthMode.Legacy, false)]
+    [InlineData(DifyAuthMode.Cookie, false)]
+    [InlineData(DifyAuthMode.Cookie, true)]
+    [InlineData(DifyAuthMode.CookieBase64, false)]
+    public async Task Token_expiry_in_the_middle_of_a_long_extraction_is_survived(DifyAuthMode mode, bool refreshReadsUnprefixedCookie)
     {
         // Every clock read moves time 1 s forward; with a 1-minute TTL the session expires many times.
         var clock = new TickingTimeProvider(new DateTimeOffset(2026, 3, 20, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromSeconds(1));
-        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = mode, IsSecure = true, AccessTokenTtl = TimeSpan.FromMinutes(1), Clock = clock, Workspace = Workspace(5) }, Ct);
+        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = mode, IsSecure = true, AccessTokenTtl = TimeSpan.FromMinutes(1), Clock = clock, RefreshReadsUnprefixedCookie = refreshReadsUnprefixedCookie, Workspace = Workspace(5) }, Ct);
         using var run = new SimHarness(sim, clock, s => s with { DifyFetchConcurrency = 6 });
         var report = await run.ExtractAsync(From, To);
 
@@ -206,5 +207,39 @@ public class SimulatorAcceptanceTests
         log.ShouldNotContain(DifyUsageExporter.Dify.DifyTokens.EncodePassword(sim.Options.Password));
         log.ShouldNotContain("eyJ");
         log.ShouldNotContain("Cookie:", Case.Insensitive);
+    }
+}
+
+public class SimulatorWorkspaceTests
+{
+    private static readonly DateOnly From = new(2026, 3, 2);
+    private static readonly DateOnly To = new(2026, 3, 13);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Admin_key_extracts_the_workspace_without_login()
+    {
+        var workspace = WorkspaceGenerator.Generate(new GeneratorOptions { Seed = 51 });
+        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.CookieBase64, AdminApiKey = "sim-admin-key-0001", Workspace = workspace }, Ct);
+        using var run = new SimHarness(sim, tweak: s => s with { DifyEmail = null, DifyPassword = null, DifyApiToken = "sim-admin-key-0001", DifyWorkspaceId = workspace.Id.ToString() });
+        var report = await run.ExtractAsync(From, To);
+        report.Failures.ShouldBeEmpty();
+        SimHarness.Compare(await run.EventsAsync(From, To), sim.Truth.EventsIn(sim.AccountZone, From, To), sim.AccountZone).ShouldBeEmpty();
+        sim.Counters.Logins.ShouldBe(0);
+        run.Logs.AllText.ShouldNotContain("sim-admin-key-0001");
+    }
+
+    [Fact]
+    public async Task Dify_workspace_id_selects_another_workspace_of_the_account()
+    {
+        var current = WorkspaceGenerator.Generate(new GeneratorOptions { Seed = 52 });
+        var other = WorkspaceGenerator.Generate(new GeneratorOptions { Seed = 53 });
+        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.Cookie, Workspace = current, AdditionalWorkspaces = [other] }, Ct);
+        using var run = new SimHarness(sim, tweak: s => s with { DifyWorkspaceId = other.Id.ToString() });
+        var report = await run.ExtractAsync(From, To);
+        report.Failures.ShouldBeEmpty();
+        sim.Auth.CurrentWorkspace.ShouldBe(other);
+        SimHarness.Compare(await run.EventsAsync(From, To), GroundTruth.Compute(other).EventsIn(sim.AccountZone, From, To), sim.AccountZone).ShouldBeEmpty();
     }
 }
