@@ -93,8 +93,8 @@ public class SimulatorAcceptanceTests
     [InlineData(DifyAuthMode.CookieBase64, false)]
     public async Task Token_expiry_in_the_middle_of_a_long_extraction_is_survived(DifyAuthMode mode, bool refreshReadsUnprefixedCookie)
     {
-        // Every clock read moves time 1 s forward; with a 1-minute TTL the session expires many times.
-        var clock = new TickingTimeProvider(new DateTimeOffset(2026, 3, 20, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromSeconds(1));
+        // Every clock read moves time 0.5 s forward; with a 1-minute TTL the session expires many times.
+        var clock = new TickingTimeProvider(new DateTimeOffset(2026, 3, 20, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromMilliseconds(500));
         await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = mode, IsSecure = true, AccessTokenTtl = TimeSpan.FromMinutes(1), Clock = clock, RefreshReadsUnprefixedCookie = refreshReadsUnprefixedCookie, Workspace = Workspace(5) }, Ct);
         using var run = new SimHarness(sim, clock, s => s with { DifyFetchConcurrency = 6 });
         var report = await run.ExtractAsync(From, To);
