@@ -10,7 +10,7 @@ namespace Simulators.Dify;
 public sealed class DifySimulator : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly Lazy<GroundTruth> _truth;
+    private Lazy<GroundTruth> _truth;
 
     private DifySimulator(DifySimulatorOptions options, WebApplication app)
     {
@@ -33,6 +33,12 @@ public sealed class DifySimulator : IAsyncDisposable
 
     public SimCounters Counters { get; } = new();
 
+    /// <summary>
+    /// Called with <c>"METHOD /path"</c> before every request is handled (after counting, before faults),
+    /// e.g. to advance a fake clock in the middle of a long extraction so the access token expires.
+    /// </summary>
+    public Action<string>? BeforeRequest { get; set; }
+
     /// <summary>Refresh tokens, login lock, current workspace.</summary>
     public AuthState Auth { get; }
 
@@ -43,7 +49,20 @@ public sealed class DifySimulator : IAsyncDisposable
 
     internal IReadOnlyList<SimWorkspace> AllWorkspaces { get; }
 
-    internal SimIndex Index { get; }
+    internal SimIndex Index { get; private set; }
+
+    internal SortedViews Views { get; private set; } = new();
+
+    /// <summary>
+    /// Call after changing the workspace objects of a running simulator (e.g. new messages between two
+    /// export runs): rebuilds the id index, the sorted views and the truth. Not safe during requests.
+    /// </summary>
+    public void NotifyDataChanged()
+    {
+        Index = new SimIndex(AllWorkspaces);
+        Views = new SortedViews();
+        _truth = new Lazy<GroundTruth>(() => GroundTruth.Compute(Options.Workspace));
+    }
 
     /// <summary>Starts Kestrel on 127.0.0.1 (port from options, 0 = free port) and returns when it listens.</summary>
     public static async Task<DifySimulator> StartAsync(DifySimulatorOptions options, CancellationToken cancellationToken = default)
@@ -80,9 +99,11 @@ public sealed class DifySimulator : IAsyncDisposable
         ctx.Response.Headers["X-Env"] = Options.DeployEnv;
         var method = ctx.Request.Method;
         var path = ctx.Request.Path.Value ?? "/";
-        Counters.Begin(method + " " + path);
+        var key = method + " " + path;
+        Counters.Begin(key);
         try
         {
+            BeforeRequest?.Invoke(key);
             if (Options.Latency > TimeSpan.Zero)
             {
                 await Task.Delay(Options.Latency, TimeProvider.System, ctx.RequestAborted).ConfigureAwait(false);

@@ -60,7 +60,9 @@ internal sealed class ConsoleAuth(DifySimulator sim) : IEndpointFilter
             return (null, DifyResult.Error(401, "unauthorized", "Unauthorized."));
         }
 
-        if (o.UsesCookies && CheckCsrf(ctx, o.AccountId) is { } csrf)
+        // Dify whitelists the draft endpoint from CSRF (check_csrf_token exemptions).
+        var exempt = ctx.Request.Path.Value?.EndsWith("/workflows/draft", StringComparison.Ordinal) == true;
+        if (o.UsesCookies && !exempt && CheckCsrf(ctx, o.AccountId) is { } csrf)
         {
             return (null, csrf);
         }

@@ -65,16 +65,15 @@ internal static class ConversationEndpoints
             return DifyResult.InvalidParam($"sort_by: Input should be {string.Join(", ", SortValues)}", "sort_by");
         }
 
-        Func<SimConversation, DateTimeOffset> key = sort.EndsWith("updated_at", StringComparison.Ordinal) ? c => c.UpdatedAt : c => c.CreatedAt;
-        var endInclusive = end?.AddSeconds(59); // "end" covers its whole minute
-        var rows = app.Conversations
-            .Where(c => c.Messages.Count > 0 && !(app.ReportedMode == "advanced-chat" && c.IsDebugger))
-            .Where(c => (start is null || key(c) >= start) && (endInclusive is null || key(c) <= endInclusive));
-        rows = sort.StartsWith('-') ? rows.OrderByDescending(key).ThenBy(c => c.Id) : rows.OrderBy(key).ThenBy(c => c.Id);
-        var list = rows.ToList();
-        var items = list.Skip((page - 1) * limit).Take(limit)
+        var byUpdated = sort.EndsWith("updated_at", StringComparison.Ordinal);
+        Func<SimConversation, DateTimeOffset> key = byUpdated ? c => c.UpdatedAt : c => c.CreatedAt;
+        var sorted = sim.Views.Conversations(app, byUpdated);
+        var lo = start is { } st ? SortedViews.LowerBound(sorted, key, st) : 0;
+        var hi = end is { } en ? SortedViews.LowerBound(sorted, key, en.AddSeconds(59), strict: true) : sorted.Length; // "end" covers its whole minute
+        hi = Math.Max(lo, hi);
+        var items = SortedViews.Page(sorted, lo, hi, page, limit, sort.StartsWith('-'))
             .Select(c => (JsonNode)(completion ? Wire.CompletionConversation(c) : Wire.ChatConversation(c)));
-        return DifyResult.Json(Wire.Page(page, limit, list.Count, items));
+        return DifyResult.Json(Wire.Page(page, limit, hi - lo, items));
     }
 
     private static DifyResult Detail(HttpContext ctx, DifySimulator sim, string appId, string conversationId, bool completion)
@@ -96,6 +95,7 @@ internal static class ConversationEndpoints
         if (sim.Options.DetailBumpsUpdatedAt)
         {
             conv.UpdatedAtOverride = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, now.Second, TimeSpan.Zero);
+            sim.Views.InvalidateConversations(app);
         }
 
         return DifyResult.Json(completion ? Wire.CompletionDetail(conv) : Wire.ChatConversation(conv));

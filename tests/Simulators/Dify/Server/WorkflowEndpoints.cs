@@ -42,6 +42,19 @@ internal static class WorkflowEndpoints
                 : [];
             return DifyResult.Json(new JsonObject { ["data"] = new JsonArray([.. nodes]) });
         });
+        api.MapGet("/apps/{appId}/workflows/draft", (HttpContext ctx, string appId) =>
+        {
+            var (app, err) = sim.Index.App(ctx, appId, RunModes);
+            return app is null ? err! : DifyResult.Json(new JsonObject
+            {
+                ["id"] = app.Id.ToString(),
+                ["graph"] = new JsonObject { ["nodes"] = new JsonArray(), ["edges"] = new JsonArray() },
+                ["features"] = new JsonObject(),
+                ["hash"] = "0",
+                ["created_at"] = Wire.Ts(app.CreatedAt),
+                ["updated_at"] = Wire.Ts(app.CreatedAt),
+            });
+        });
         api.MapGet("/apps/{appId}/workflow-app-logs", (HttpContext ctx, string appId) => AppLogs(ctx, sim, appId));
     }
 
@@ -106,12 +119,16 @@ internal static class WorkflowEndpoints
         }
 
         var status = Query.Str(ctx, "status");
-        var logs = app.Runs
-            .Where(r => r.TriggeredFrom == "app-run")
-            .Where(r => (after is null || r.LogCreatedAt >= after) && (before is null || r.LogCreatedAt <= before))
-            .Where(r => status is null || r.Status == status)
-            .OrderByDescending(r => r.LogCreatedAt).ThenBy(r => r.LogId)
-            .ToList();
-        return DifyResult.Json(Wire.Page(page, limit, logs.Count, logs.Skip((page - 1) * limit).Take(limit).Select(r => (JsonNode)Wire.AppLog(r))));
+        var sorted = sim.Views.Logs(app);
+        if (status is not null)
+        {
+            sorted = [.. sorted.Where(r => r.Status == status)];
+        }
+
+        var lo = after is { } a ? SortedViews.LowerBound(sorted, r => r.LogCreatedAt, a) : 0;
+        var hi = before is { } b ? SortedViews.LowerBound(sorted, r => r.LogCreatedAt, b, strict: true) : sorted.Length;
+        hi = Math.Max(lo, hi);
+        var items = SortedViews.Page(sorted, lo, hi, page, limit, descending: true).Select(r => (JsonNode)Wire.AppLog(r));
+        return DifyResult.Json(Wire.Page(page, limit, hi - lo, items));
     }
 }
