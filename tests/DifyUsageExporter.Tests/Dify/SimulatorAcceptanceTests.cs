@@ -93,9 +93,11 @@ public class SimulatorAcceptanceTests
     [InlineData(DifyAuthMode.CookieBase64, false)]
     public async Task Token_expiry_in_the_middle_of_a_long_extraction_is_survived(DifyAuthMode mode, bool refreshReadsUnprefixedCookie)
     {
-        // Every clock read moves time 0.5 s forward; with a 1-minute TTL the session expires many times.
-        var clock = new TickingTimeProvider(new DateTimeOffset(2026, 3, 20, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromMilliseconds(500));
-        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = mode, IsSecure = true, AccessTokenTtl = TimeSpan.FromMinutes(1), Clock = clock, RefreshReadsUnprefixedCookie = refreshReadsUnprefixedCookie, Workspace = Workspace(5) }, Ct);
+        // Every request moves the shared clock 10 s forward; with a 2-minute TTL the session expires
+        // every dozen requests, in the middle of listings and paging, with 6 requests in flight.
+        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 3, 20, 0, 0, 0, TimeSpan.Zero));
+        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = mode, IsSecure = true, AccessTokenTtl = TimeSpan.FromMinutes(2), Clock = clock, RefreshReadsUnprefixedCookie = refreshReadsUnprefixedCookie, Workspace = Workspace(5) }, Ct);
+        sim.BeforeRequest = _ => clock.Advance(TimeSpan.FromSeconds(10));
         using var run = new SimHarness(sim, clock, s => s with { DifyFetchConcurrency = 6 });
         var report = await run.ExtractAsync(From, To);
 
