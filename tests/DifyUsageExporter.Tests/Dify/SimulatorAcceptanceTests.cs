@@ -245,3 +245,44 @@ public class SimulatorWorkspaceTests
         SimHarness.Compare(await run.EventsAsync(From, To), GroundTruth.Compute(other).EventsIn(sim.AccountZone, From, To), sim.AccountZone).ShouldBeEmpty();
     }
 }
+
+public class SimulatorIncrementalTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Messages_arriving_after_a_run_within_the_settle_time_are_picked_up_incrementally()
+    {
+        var workspace = WorkspaceGenerator.Generate(new GeneratorOptions { Seed = 61 });
+        var now = new DateTimeOffset(2026, 3, 14, 12, 0, 0, TimeSpan.Zero);
+        var clock = new ManualTimeProvider(now);
+        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.Cookie, Clock = clock, Workspace = workspace }, Ct);
+        var from = new DateOnly(2026, 3, 2);
+        var to = new DateOnly(2026, 3, 14);
+        using var run = new SimHarness(sim, clock);
+        (await run.ExtractAsync(from, to, fullRead: false)).Failures.ShouldBeEmpty();
+        var watermark = (await run.Store.ReadWatermarksAsync(Ct)).Select(w => w.Watermark).Distinct().Single();
+        watermark.ShouldBe(now - TimeSpan.FromMinutes(60));
+
+        // Dify records two messages after the run: one at 10:30 (finished late, inside the settle
+        // time before the watermark) and one at 11:30, in a conversation that started days ago.
+        var app = workspace.Apps.First(a => a.Mode == "chat" && !a.Archived && a.Conversations.Any(c => c.Messages.Count > 0 && c.UpdatedAt < now.AddHours(-3)));
+        var conversation = app.Conversations.First(c => c.Messages.Count > 0 && c.UpdatedAt < now.AddHours(-3));
+        var late = new SimMessage { CreatedAt = now.AddMinutes(-90), MessageTokens = 321, AnswerTokens = 54 };
+        var newer = new SimMessage { CreatedAt = now.AddMinutes(-30), MessageTokens = 1000, AnswerTokens = 7 };
+        conversation.Messages.Add(late);
+        conversation.Messages.Add(newer);
+        sim.NotifyDataChanged();
+        clock.Advance(TimeSpan.FromMinutes(30));
+
+        sim.Counters.Reset();
+        (await run.ExtractAsync(from, to, fullRead: false)).Failures.ShouldBeEmpty();
+        var events = await run.EventsAsync(from, to);
+        events.ShouldContain(e => e.EventId == late.Id.ToString() && e.InputTokens == 321 && e.OutputTokens == 54);
+        events.ShouldContain(e => e.EventId == newer.Id.ToString() && e.InputTokens == 1000);
+        SimHarness.Compare(events, sim.Truth.EventsIn(sim.AccountZone, from, to), sim.AccountZone).ShouldBeEmpty();
+        (await run.Store.ReadDayExtractionsAsync(from, to, Ct)).Values.ShouldAllBe(d => d.Complete);
+        // Incremental: nowhere near a full re-read.
+        sim.Counters.Requests("/chat-messages").ShouldBeLessThan(workspace.Apps.Sum(a => a.Conversations.Count) / 2);
+    }
+}
