@@ -22,6 +22,8 @@ public static class CliApp
             RunCommand.Create(env, runnerFactory),
             ConfigCommand.Create(env),
             HealthCommand.Create(env),
+            CheckCommand.Create(env),
+            UsageCommand.Create(env),
         };
         root.SetAction((parse, cancellationToken) => RunCommand.RunAsync(env, runnerFactory, parse.GetValue(runOnce)));
         return root;
