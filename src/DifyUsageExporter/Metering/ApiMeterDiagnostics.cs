@@ -80,7 +80,9 @@ public static class ApiMeterDiagnostics
     {
         var stamp = now.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
         var day = now.ToUniversalTime().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        return $$"""{"tenant_id":"{{tenantId:D}}","export_metadata":{"exporter_version":"{{ApiMeterPayload.ExporterVersion}}","export_timestamp":"{{stamp}}","aggregation_period":"daily","source_system":"dify","date_range":{"start":"{{day}}T00:00:00.000Z","end":"{{day}}T23:59:59.999Z"}},"records":[]}""";
+        return "{\"tenant_id\":\"" + tenantId.ToString("D") + "\",\"export_metadata\":{\"exporter_version\":\"" + ApiMeterPayload.ExporterVersion
+            + "\",\"export_timestamp\":\"" + stamp + "\",\"aggregation_period\":\"daily\",\"source_system\":\"dify\",\"date_range\":{\"start\":\""
+            + day + "T00:00:00.000Z\",\"end\":\"" + day + "T23:59:59.999Z\"}},\"records\":[]}";
     }
 
     private static async Task<(int? Status, string Body, string? Problem)> PostAsync(HttpClient http, Uri url, string token, string body, CancellationToken cancellationToken)
