@@ -47,10 +47,13 @@ public sealed class HttpOutputClient : IDisposable
         http.Timeout = Timeout.InfiniteTimeSpan;
         http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("dify-usage-exporter", ApiMeterPayload.ExporterVersion));
 
-        pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
+        if (maxRetry > 0)
+        {
+            // MAX_RETRY=0 means a single attempt; Polly's retry strategy needs at least one retry.
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
-                MaxRetryAttempts = Math.Max(0, maxRetry),
+                MaxRetryAttempts = maxRetry,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = baseDelay ?? TimeSpan.FromSeconds(1),
@@ -63,8 +66,10 @@ public sealed class HttpOutputClient : IDisposable
                     MeteringLog.Retrying(logger, targetName, args.AttemptNumber + 1, secrets.Mask(problem), (long)args.RetryDelay.TotalMilliseconds);
                     return ValueTask.CompletedTask;
                 },
-            })
-            .Build();
+            });
+        }
+
+        pipeline = builder.Build();
     }
 
     /// <summary>Upper bound of an honoured Retry-After (a server asking for an hour would stall the cycle).</summary>
