@@ -145,6 +145,7 @@ public sealed class DeliveryService : IDisposable
                         records += chunk.Length;
                         Totals.Batches++;
                         Totals.Records += chunk.Length;
+                        DeliveryMetrics.RecordsDelivered.Add(chunk.Length, new KeyValuePair<string, object?>("target", targetRows.Key));
                         Totals.Inserted += result.Inserted ?? 0;
                         Totals.Updated += result.Updated ?? 0;
                         Totals.Total += result.Total ?? 0;
@@ -154,6 +155,7 @@ public sealed class DeliveryService : IDisposable
 
                     failed++;
                     Totals.FailedBatches++;
+                    DeliveryMetrics.BatchesFailed.Add(1, new KeyValuePair<string, object?>("target", targetRows.Key));
                     errors.Add(result.Error ?? "failed");
                     var newlyDead = await store.MarkFailedAsync(chunk, result.Attempts, result.Error ?? "failed", countCycle, settings.MaxSpoolRetries, cancellationToken).ConfigureAwait(false);
                     dead.AddRange(newlyDead);
@@ -171,6 +173,7 @@ public sealed class DeliveryService : IDisposable
             var deadRows = await store.ReadOutboxAsync(null, batchId, OutboxRow.Dead, cancellationToken).ConfigureAwait(false);
             var lastError = deadRows.Count > 0 ? deadRows[0].LastError ?? "unknown" : "unknown";
             var cycles = deadRows.Count == 0 ? 0 : deadRows.Max(r => r.FailedCycles);
+            DeliveryMetrics.DeadLetters.Add(1);
             MeteringLog.DeadLettered(logger, batchId, deadRows.Count > 0 ? deadRows[0].Target : "?", cycles, deadRows.Count, lastError);
             await Notifier.NotifyAsync(
                 NotificationKind.DeadLetter,

@@ -89,6 +89,7 @@ public sealed class WebhookNotifier : IDisposable
         }
 
         await store.WriteDeliveryStateAsync(stateKey, SqliteStore.Format(now), cancellationToken).ConfigureAwait(false);
+        DeliveryMetrics.Notifications.Add(1, new KeyValuePair<string, object?>("kind", kind.ToString()));
         return true;
     }
 
