@@ -17,6 +17,8 @@ public sealed class DeliveryTotals
     public long Inserted { get; set; }
     public long Updated { get; set; }
     public long Total { get; set; }
+
+    public void Reset() => (Batches, Records, FailedBatches, Inserted, Updated, Total) = (0, 0, 0, 0, 0, 0);
 }
 
 /// <summary>

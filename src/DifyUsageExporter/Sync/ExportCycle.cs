@@ -73,6 +73,7 @@ public sealed class ExportCycle : ICycleRunner
         IReadOnlyList<DailyTotal> totals = [];
         var changed = 0;
         var delivered = 0;
+        delivery.Totals.Reset();
         try
         {
             if (!options.DryRun)
@@ -127,8 +128,14 @@ public sealed class ExportCycle : ICycleRunner
 
             var sendable = await WithVanishedKeysAsync(totals, complete, from.Value, to.Value, cancellationToken).ConfigureAwait(false);
             var deliveredHashes = await store.ReadDeliveredHashesAsync(DeliveryService.ApiMeterTarget, from.Value, to.Value, cancellationToken).ConfigureAwait(false);
+            // A key waiting in the spool with other content must be superseded even when the new
+            // total equals the last acknowledged one, or the stale spooled total would go out later.
+            var spooled = (await store.ReadOutboxAsync(DeliveryService.ApiMeterTarget, null, null, cancellationToken).ConfigureAwait(false))
+                .ToDictionary(r => r.RecordKey, r => r.ContentHash, StringComparer.Ordinal);
             var items = DeliveryService.ApiMeterItems(sendable)
-                .Where(i => options.Force || !deliveredHashes.TryGetValue(i.RecordKey, out var hash) || hash != i.ContentHash)
+                .Where(i => options.Force
+                    || !deliveredHashes.TryGetValue(i.RecordKey, out var hash) || hash != i.ContentHash
+                    || (spooled.TryGetValue(i.RecordKey, out var pendingHash) && pendingHash != i.ContentHash))
                 .ToList();
             changed = items.Count;
             SyncLog.Changed(logger, changed, sendable.Count, options.Force ? "forced: all keys" : "by content hash");

@@ -305,3 +305,32 @@ public sealed class ExportCycleTests
         Truth.ServerShouldEqual(h.Meter, [kept]);
     }
 }
+
+public sealed class ExportCycleSupersessionTests
+{
+    [Fact]
+    public async Task A_total_returning_to_the_acknowledged_value_supersedes_a_different_spooled_one()
+    {
+        await using var h = await CreateAsync(configure: s => s with { MaxRetry = 0 });
+        var day = new DateOnly(2026, 3, 1);
+        var base_ = Event(day, "openai", "gpt-4o", 10, 10, 0.1m);
+        h.Source.Events.Add(base_);
+        (await h.ExportAsync(day, day)).Outcome.ShouldBe(CycleOutcome.Success);
+
+        var temporary = Event(day, "openai", "gpt-4o", 5, 5, 0.05m);
+        h.Source.Events.Add(temporary);
+        await h.Meter.TakeDownAsync();
+        (await h.ExportAsync(day, day)).Outcome.ShouldBe(CycleOutcome.Spooled);
+
+        h.Source.Events.Remove(temporary); // back to the acknowledged total while the server is still down
+        (await h.ExportAsync(day, day)).Outcome.ShouldBe(CycleOutcome.Spooled);
+        var spooled = (await h.Store.ReadOutboxAsync(null, null, null, TestContext.Current.CancellationToken)).ShouldHaveSingleItem();
+        spooled.RecordJson.ShouldContain("\"input_tokens\":10,"); // the stale 15-token total can no longer be replayed by `spool resend`
+
+        await h.Meter.BringUpAsync();
+        (await h.ExportAsync(day, day)).Outcome.ShouldBe(CycleOutcome.Success);
+        h.Meter.Requests.Where(r => r.Status == 200).ShouldAllBe(r => !r.Body.Contains("\"input_tokens\":15,"));
+
+        Truth.ServerShouldEqual(h.Meter, [base_]);
+    }
+}
