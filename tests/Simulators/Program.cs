@@ -1,1 +1,18 @@
-namespace Simulators; internal static class Program { public static int Main() => 0; }
+namespace Simulators;
+
+/// <summary>Standalone entry: <c>dotnet run --project tests/Simulators -- &lt;simulator&gt; [options]</c>.</summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var rest = args.Skip(1).ToArray();
+        switch (args.FirstOrDefault())
+        {
+            case "dify":
+                return await Dify.DifyCommand.RunAsync(rest, Console.Out).ConfigureAwait(false);
+            default:
+                await Console.Error.WriteLineAsync("usage: Simulators dify [--port N] [--seed N] ... (see tests/Simulators/README.md)").ConfigureAwait(false);
+                return 2;
+        }
+    }
+}

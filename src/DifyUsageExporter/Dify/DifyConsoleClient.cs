@@ -1,0 +1,245 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using DifyUsageExporter.Configuration;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace DifyUsageExporter.Dify;
+
+/// <summary>
+/// The Dify console API client: detects the server generation, logs in (legacy JSON tokens,
+/// cookie era with CSRF, Base64 password from the 1.11 line, or a workspace admin key), keeps the
+/// session alive (refresh before <c>exp</c> or on 401, serialised because refresh tokens rotate;
+/// one re-login when refresh fails), retries transient failures with backoff and jitter, and
+/// bounds concurrent requests. Thread-safe; one instance per process.
+/// </summary>
+public sealed partial class DifyConsoleClient : IDisposable
+{
+    private const int BodyExcerptLength = 300;
+
+    private readonly ExporterSettings settings;
+    private readonly SecretRegistry secrets;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly HttpClient http;
+    private readonly string baseUrl;
+    private readonly SemaphoreSlim concurrency;
+    private readonly ResiliencePipeline<HttpResponseMessage> pipeline;
+    private readonly ResiliencePipeline<HttpResponseMessage> loginPipeline;
+
+    /// <param name="settings">DIFY_* settings (base URL, credentials, timeouts, retries, concurrency, TLS).</param>
+    /// <param name="secrets">Every token and cookie received is registered here.</param>
+    /// <param name="loggerFactory">Logging.</param>
+    /// <param name="time">Clock for token expiry, backoff and timeouts.</param>
+    /// <param name="handler">Tests pass a handler; null = a handler with the DIFY_CA_CERT_FILE / DIFY_TLS_INSECURE trust settings.</param>
+    public DifyConsoleClient(ExporterSettings settings, SecretRegistry secrets, ILoggerFactory loggerFactory, TimeProvider time, HttpMessageHandler? handler = null)
+    {
+        this.settings = settings;
+        this.secrets = secrets;
+        this.time = time;
+        logger = loggerFactory.CreateLogger<DifyConsoleClient>();
+        if (settings.DifyBaseUrl is null)
+        {
+            throw new ConfigurationException(["DIFY_API_BASE_URL is not set. Set it to the Dify origin, e.g. https://dify.example.com."]);
+        }
+
+        baseUrl = settings.DifyBaseUrl.AbsoluteUri.TrimEnd('/');
+        if (baseUrl.EndsWith("/console/api", StringComparison.OrdinalIgnoreCase))
+        {
+            baseUrl = baseUrl[..^"/console/api".Length];
+        }
+
+        secrets.Add(settings.DifyPassword);
+        secrets.Add(settings.DifyApiToken);
+        if (!string.IsNullOrEmpty(settings.DifyPassword))
+        {
+            secrets.Add(DifyTokens.EncodePassword(settings.DifyPassword));
+        }
+
+        http = new HttpClient(handler ?? DifyTls.CreateHandler(settings, logger), disposeHandler: true)
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("dify-usage-exporter", "1.0"));
+        http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        concurrency = new SemaphoreSlim(Math.Max(1, settings.DifyFetchConcurrency));
+        pipeline = BuildPipeline(retryTooManyRequests: true);
+        // Login never retries 429: it is Dify's account lock, and retrying cannot lift it.
+        loginPipeline = BuildPipeline(retryTooManyRequests: false);
+    }
+
+    /// <summary>The Dify origin requests go to.</summary>
+    public string BaseUrl => baseUrl;
+
+    public void Dispose()
+    {
+        http.Dispose();
+        concurrency.Dispose();
+        authGate.Dispose();
+    }
+
+    private ResiliencePipeline<HttpResponseMessage> BuildPipeline(bool retryTooManyRequests)
+    {
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
+        if (settings.DifyFetchRetryCount > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = settings.DifyFetchRetryCount,
+                Delay = settings.DifyFetchRetryDelay,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
+                    .Handle<HttpRequestException>()
+                    .Handle<TimeoutRejectedException>()
+                    .HandleResult(r => (int)r.StatusCode >= 500 || (retryTooManyRequests && r.StatusCode == HttpStatusCode.TooManyRequests)),
+                OnRetry = args =>
+                {
+                    DifyMetrics.Retries.Add(1);
+                    var outcome = args.Outcome.Exception is { } ex ? ex.GetType().Name : ((int)args.Outcome.Result!.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    var (method, path) = args.Context.Properties.TryGetValue(RequestKey, out var key) ? key : ("?", "?");
+                    DifyLog.Retrying(logger, method, path, outcome, args.AttemptNumber + 1, (long)args.RetryDelay.TotalMilliseconds);
+                    return default;
+                },
+            });
+        }
+
+        builder.AddTimeout(settings.DifyFetchTimeout);
+        return builder.Build();
+    }
+
+    private static readonly ResiliencePropertyKey<(string Method, string Path)> RequestKey = new("dify.request");
+
+    /// <summary>
+    /// Sends a request built fresh for each attempt (a request message cannot be re-sent) through
+    /// the retry/timeout pipeline, holding a concurrency slot only while the attempt is in flight.
+    /// Transport failures that survive the retries become <see cref="DifyApiException"/>.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, Func<HttpRequestMessage> build, bool login, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(RequestKey, (method.Method, PathOnly(path)));
+        try
+        {
+            return await (login ? loginPipeline : pipeline).ExecuteAsync(
+                async (ctx, self) =>
+                {
+                    await self.concurrency.WaitAsync(ctx.CancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        DifyMetrics.Requests.Add(1);
+                        using var request = build();
+                        return await self.http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ctx.CancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        self.concurrency.Release();
+                    }
+                },
+                context,
+                this).ConfigureAwait(false);
+        }
+        catch (TimeoutRejectedException ex)
+        {
+            throw new DifyApiException($"Dify did not answer {method} {PathOnly(path)} within {settings.DifyFetchTimeout.TotalMilliseconds:0} ms (DIFY_FETCH_TIMEOUT_MS), after {settings.DifyFetchRetryCount} retries.", PathOnly(path), null, "timeout", null, ex);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new DifyApiException($"Dify {method} {PathOnly(path)} failed: {secrets.Mask(TransportMessage(ex))}", PathOnly(path), null, "transport", null, ex);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private static string TransportMessage(Exception ex)
+    {
+        var messages = new List<string>();
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (!messages.Contains(e.Message))
+            {
+                messages.Add(e.Message);
+            }
+        }
+
+        return string.Join(" → ", messages);
+    }
+
+    private HttpRequestMessage NewRequest(HttpMethod method, string path, HttpContent? content)
+    {
+        var request = new HttpRequestMessage(method, baseUrl + path) { Content = content };
+        return request;
+    }
+
+    private static HttpContent Json<T>(T body, JsonTypeInfo<T> typeInfo) =>
+        new StringContent(JsonSerializer.Serialize(body, typeInfo), Encoding.UTF8, "application/json");
+
+    internal static string PathOnly(string path)
+    {
+        var q = path.IndexOf('?', StringComparison.Ordinal);
+        return q < 0 ? path : path[..q];
+    }
+
+    /// <summary>Turns a non-success response into an exception with Dify's error code and a masked body excerpt.</summary>
+    private async Task<DifyApiException> ToApiExceptionAsync(HttpResponseMessage response, string path, CancellationToken cancellationToken)
+    {
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        var (code, message) = ParseError(body);
+        var excerpt = secrets.Mask(body.Length > BodyExcerptLength ? body[..BodyExcerptLength] + "…" : body);
+        var status = (int)response.StatusCode;
+        var text = $"Dify {response.RequestMessage?.Method} {PathOnly(path)} answered {status}" +
+            (code is null ? string.Empty : $" {code}") +
+            (message is null ? string.Empty : $": {secrets.Mask(message)}");
+        if (status is >= 300 and < 400)
+        {
+            text += $" (redirect to {response.Headers.Location}; set DIFY_API_BASE_URL to the final origin)";
+        }
+
+        return new DifyApiException(text, PathOnly(path), status, code, excerpt);
+    }
+
+    private static (string? Code, string? Message) ParseError(string body)
+    {
+        if (string.IsNullOrWhiteSpace(body) || body.TrimStart()[0] != '{')
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            var error = JsonSerializer.Deserialize(body, DifyJson.Default.DifyErrorBody);
+            var message = error?.Message;
+            if (message is null && error?.Data.ValueKind == JsonValueKind.String)
+            {
+                message = error.Data.GetString();
+            }
+
+            return (error?.Code, message);
+        }
+        catch (JsonException)
+        {
+            // Not Dify's envelope (a proxy's page): no code.
+            return (null, null);
+        }
+    }
+
+    private static async Task<T> ReadJsonAsync<T>(HttpResponseMessage response, string path, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            var value = await JsonSerializer.DeserializeAsync(stream, typeInfo, cancellationToken).ConfigureAwait(false);
+            return value ?? throw new DifyApiException($"Dify {PathOnly(path)} returned an empty body.", PathOnly(path), (int)response.StatusCode, "empty", null);
+        }
+        catch (JsonException ex)
+        {
+            throw new DifyApiException($"Dify {PathOnly(path)} returned a body the exporter cannot read ({ex.Message}). Is DIFY_API_BASE_URL the Dify origin?", PathOnly(path), (int)response.StatusCode, "bad_json", null, ex);
+        }
+    }
+}

@@ -1,0 +1,260 @@
+using System.Collections.Concurrent;
+using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Storage;
+using DifyUsageExporter.Usage;
+
+namespace DifyUsageExporter.Dify;
+
+/// <summary>
+/// Extracts every billable invocation of a Dify workspace into the usage ledger
+/// (usage-semantics.md §1–2): all apps, per mode the listing endpoints and node rules, events
+/// streamed into the store per source as they arrive, per-day completeness and per-app
+/// watermarks. One failing app does not stop the others; its days are recorded incomplete.
+/// </summary>
+public sealed partial class DifyUsageSource : IUsageSource, IDisposable
+{
+    /// <summary>Margin before the read start for Dify's server-side filters (§1).</summary>
+    private static readonly TimeSpan FilterMargin = TimeSpan.FromHours(1);
+
+    /// <summary>Margin after the window end for workflow-app-logs (older Dify writes the log when the run finishes).</summary>
+    private static readonly TimeSpan LogEndMargin = TimeSpan.FromHours(24);
+
+    /// <summary>When the account zone is unknown, filters are written in UTC and widened by the largest UTC offset.</summary>
+    private static readonly TimeSpan UnknownZoneMargin = TimeSpan.FromHours(14);
+
+    private static readonly HashSet<string> KnownModes = new(StringComparer.Ordinal) { "chat", "agent-chat", "completion", "advanced-chat", "workflow" };
+
+    private readonly ExporterSettings settings;
+    private readonly SqliteStore store;
+    private readonly DifyConsoleClient client;
+    private readonly bool ownsClient;
+    private readonly ILogger logger;
+    private readonly TimeProvider time;
+
+    /// <summary>Uses an existing client (shared with <c>check</c> or tests); the caller disposes it.</summary>
+    public DifyUsageSource(ExporterSettings settings, SqliteStore store, DifyConsoleClient client, ILoggerFactory loggerFactory, TimeProvider time)
+        : this(settings, store, client, false, loggerFactory, time)
+    {
+    }
+
+    private DifyUsageSource(ExporterSettings settings, SqliteStore store, DifyConsoleClient client, bool ownsClient, ILoggerFactory loggerFactory, TimeProvider time)
+    {
+        this.settings = settings;
+        this.store = store;
+        this.client = client;
+        this.ownsClient = ownsClient;
+        this.time = time;
+        logger = loggerFactory.CreateLogger<DifyUsageSource>();
+    }
+
+    /// <summary>Creates the source with its own <see cref="DifyConsoleClient"/> (disposed with the source).</summary>
+    /// <param name="handler">Tests pass an HTTP handler; null = the TLS-configured Dify handler.</param>
+    public static DifyUsageSource Create(ExporterSettings settings, SqliteStore store, ILoggerFactory loggerFactory, TimeProvider time, SecretRegistry secrets, HttpMessageHandler? handler = null) =>
+        new(settings, store, new DifyConsoleClient(settings, secrets, loggerFactory, time, handler), true, loggerFactory, time);
+
+    /// <summary>The client (e.g. for <c>check</c>).</summary>
+    public DifyConsoleClient Client => client;
+
+    public void Dispose()
+    {
+        if (ownsClient)
+        {
+            client.Dispose();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<TimeZoneInfo> ResolveTimeZoneAsync(CancellationToken cancellationToken)
+    {
+        if (settings.UsageTimeZone is { } configured)
+        {
+            return configured;
+        }
+
+        return await AccountZoneAsync(cancellationToken).ConfigureAwait(false) ?? TimeZoneInfo.Utc;
+    }
+
+    /// <summary>The Dify account's time zone (profile); null when the profile names none or an unknown one.</summary>
+    private async Task<TimeZoneInfo?> AccountZoneAsync(CancellationToken cancellationToken)
+    {
+        var profile = await client.GetProfileAsync(cancellationToken).ConfigureAwait(false);
+        if (string.IsNullOrWhiteSpace(profile.Timezone))
+        {
+            return null;
+        }
+
+        var zone = UsageTime.FindZone(profile.Timezone);
+        if (zone is null)
+        {
+            DifyLog.UnknownZone(logger, profile.Timezone);
+        }
+
+        return zone;
+    }
+
+    /// <inheritdoc />
+    public async Task<ExtractionReport> ExtractAsync(DateOnly from, DateOnly to, bool fullRead, CancellationToken cancellationToken)
+    {
+        var started = time.GetUtcNow();
+        TimeZoneInfo? accountZone;
+        try
+        {
+            accountZone = await AccountZoneAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DifyApiException) when (settings.UsageTimeZone is not null)
+        {
+            // USAGE_TIMEZONE fixes the days; the account zone only shapes the conversation filter,
+            // which then falls back to UTC with a margin wide enough for any zone.
+            accountZone = null;
+        }
+
+        var zone = settings.UsageTimeZone ?? accountZone ?? TimeZoneInfo.Utc;
+        var window = new UsageWindow(from, to, zone);
+        var incremental = settings.WatermarkEnabled && !fullRead;
+        var watermarks = incremental
+            ? (await store.ReadWatermarksAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(w => w.AppId, w => w.Watermark, StringComparer.Ordinal)
+            : new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var recorded = incremental
+            ? await store.ReadDayExtractionsAsync(from, to, cancellationToken).ConfigureAwait(false)
+            : new Dictionary<DateOnly, DayExtraction>();
+
+        var apps = new List<DifyApp>();
+        await foreach (var app in client.ListAppsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            apps.Add(app);
+        }
+
+        var existingWatermarks = (await store.ReadWatermarksAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(w => w.AppId, w => w.Watermark, StringComparer.Ordinal);
+        var run = new ExtractionRun(window, accountZone, started, existingWatermarks);
+        var skipped = 0;
+        var known = new List<DifyApp>();
+        foreach (var app in apps)
+        {
+            if (app.Id is null)
+            {
+                continue;
+            }
+
+            if (app.Mode is null || !KnownModes.Contains(app.Mode))
+            {
+                skipped++;
+                DifyMetrics.SkippedApps.Add(1);
+                DifyLog.UnknownMode(logger, app.Name ?? app.Id, app.Id, app.Mode ?? "(none)");
+                continue;
+            }
+
+            known.Add(app);
+        }
+
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.DifyFetchConcurrency), CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(known, options, async (app, ct) =>
+        {
+            var readFrom = ReadStart(app.Id!, window, watermarks, recorded);
+            await ExtractAppAsync(run, app, readFrom, ct).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+
+        var failures = run.Failures.OrderBy(f => f.UsageDate).ThenBy(f => f.AppName, StringComparer.Ordinal).ToList();
+        var days = window.Days().Select(day =>
+        {
+            var incomplete = failures.Where(f => f.UsageDate == day).Select(f => f.AppId).Distinct().Order(StringComparer.Ordinal).ToList();
+            return new DayExtraction(day, incomplete.Count == 0, incomplete, zone.Id, started);
+        }).ToList();
+        await store.RecordDayExtractionsAsync(days, cancellationToken).ConfigureAwait(false);
+
+        DifyLog.Extracted(logger, from, to, zone.Id, run.EventsStored, known.Count, skipped, failures.Count);
+        return new ExtractionReport(zone, from, to, run.EventsStored, known.Count, skipped, failures);
+    }
+
+    /// <summary>
+    /// Where an app's read starts. Incremental runs start at (watermark − DIFY_SETTLE_MINUTES)
+    /// instead of the window start, but only when every window day before that instant (and the
+    /// day containing it) is already recorded complete for this app in the same time zone.
+    ///
+    /// Why that keeps "complete" honest: a day is recorded complete when no app failed on it in
+    /// the run that recorded it. An app's watermark W is set only after all of its events up to
+    /// W are stored, and never past (run start − settle), so anything Dify adds or finishes later
+    /// for that app has occurred_at ≥ W − settle and is re-read. A day before W − settle that was
+    /// complete for the app therefore still is, and skipping it loses nothing. When the record is
+    /// missing, incomplete for this app, or in another time zone (different day boundaries), the
+    /// app re-reads the whole window. This run then records each window day as complete exactly
+    /// when no app failed on it now, which, with the rule above, means every app's coverage of
+    /// the day (old complete record + this run's read) is complete.
+    /// </summary>
+    private DateTimeOffset ReadStart(string appId, UsageWindow window, Dictionary<string, DateTimeOffset> watermarks, IReadOnlyDictionary<DateOnly, DayExtraction> recorded)
+    {
+        if (!watermarks.TryGetValue(appId, out var watermark))
+        {
+            return window.Start;
+        }
+
+        var candidate = watermark - settings.DifySettle;
+        if (candidate <= window.Start)
+        {
+            return window.Start;
+        }
+
+        if (candidate >= window.End)
+        {
+            candidate = window.End;
+        }
+
+        foreach (var day in window.Days())
+        {
+            if (UsageTime.StartOfDay(day, window.Zone) >= candidate)
+            {
+                break;
+            }
+
+            if (!recorded.TryGetValue(day, out var record)
+                || record.TimeZone != window.Zone.Id
+                || record.IncompleteApps.Contains(appId, StringComparer.Ordinal))
+            {
+                return window.Start;
+            }
+        }
+
+        return candidate;
+    }
+
+    /// <summary>State shared by the apps of one extraction.</summary>
+    private sealed class ExtractionRun(UsageWindow window, TimeZoneInfo? accountZone, DateTimeOffset started, IReadOnlyDictionary<string, DateTimeOffset> watermarks)
+    {
+        private long eventsStored;
+
+        public UsageWindow Window { get; } = window;
+        public TimeZoneInfo? AccountZone { get; } = accountZone;
+        public DateTimeOffset Started { get; } = started;
+        public IReadOnlyDictionary<string, DateTimeOffset> Watermarks { get; } = watermarks;
+        public ConcurrentBag<AppDayFailure> Failures { get; } = [];
+        public long EventsStored => Interlocked.Read(ref eventsStored);
+
+        public void Stored(long count)
+        {
+            Interlocked.Add(ref eventsStored, count);
+            DifyMetrics.Events.Add(count);
+        }
+
+        /// <summary>Records that an app's data between two instants (clipped to the window) is incomplete: every day it touches.</summary>
+        public void Fail(DifyAppInfo app, DateTimeOffset from, DateTimeOffset to, string reason)
+        {
+            var start = from < Window.Start ? Window.Start : from;
+            var end = to >= Window.End ? Window.End.AddTicks(-1) : to;
+            if (end < start)
+            {
+                end = start;
+            }
+
+            var first = Window.DateOf(start);
+            var last = Window.DateOf(end);
+            for (var day = first; day <= last; day = day.AddDays(1))
+            {
+                if (day >= Window.From && day <= Window.To)
+                {
+                    Failures.Add(new AppDayFailure(app.Id, app.Name, day, reason));
+                }
+            }
+
+            DifyMetrics.AppFailures.Add(1);
+        }
+    }
+}
