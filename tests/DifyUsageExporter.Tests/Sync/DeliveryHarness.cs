@@ -18,6 +18,7 @@ public sealed class DeliveryHarness : IAsyncDisposable
     public static readonly Guid Tenant = Guid.Parse("6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b");
 
     private readonly List<DeliveryService> deliveries = [];
+    private readonly List<IDisposable> disposables = [];
 
     private DeliveryHarness(string dir, FakeApiMeter meter, WebhookReceiver? webhook, FastForwardClock clock)
     {
@@ -113,6 +114,15 @@ public sealed class DeliveryHarness : IAsyncDisposable
         Source.FailingDays.UnionWith(failing);
     }
 
+    /// <summary>The `run --once` composition with the real Dify extractor (custom period = the e2e window).</summary>
+    public static Task<ExportCycle> CreateCycleWithDifyAsync(DeliveryHarness h)
+    {
+        h.Settings = h.Settings with { FetchPeriod = FetchPeriod.Custom, FetchStartDate = new DateOnly(2026, 3, 1), FetchEndDate = new DateOnly(2026, 3, 16), LookbackDays = 1 };
+        var source = DifyUsageExporter.Dify.DifyUsageSource.Create(h.Settings, h.Store, h.Loggers, h.Clock, h.Secrets);
+        h.disposables.Add(source);
+        return Task.FromResult(new ExportCycle(h.Settings, h.Store, source, h.NewDelivery(), h.Loggers, h.Clock));
+    }
+
     public Task RestartAsync()
     {
         Restart();
@@ -122,6 +132,11 @@ public sealed class DeliveryHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var d in deliveries)
+        {
+            d.Dispose();
+        }
+
+        foreach (var d in disposables)
         {
             d.Dispose();
         }

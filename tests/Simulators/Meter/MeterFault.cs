@@ -3,6 +3,8 @@ namespace Simulators.Meter;
 /// <summary>What the fake API_Meter does with one request instead of (or besides) answering normally.</summary>
 public enum MeterFaultKind
 {
+    /// <summary>Handle normally (a placeholder in a scripted sequence).</summary>
+    None,
     /// <summary>Answer with <see cref="MeterFault.Status"/> (e.g. 503) without applying anything.</summary>
     Status,
     /// <summary>429 with a Retry-After header (<see cref="MeterFault.RetryAfter"/>: seconds or an HTTP-date).</summary>
@@ -19,6 +21,7 @@ public enum MeterFaultKind
 
 public sealed record MeterFault(MeterFaultKind Kind, int Status = 503, string? RetryAfter = null, TimeSpan Delay = default)
 {
+    public static MeterFault Pass { get; } = new(MeterFaultKind.None);
     public static MeterFault ServiceUnavailable { get; } = new(MeterFaultKind.Status, 503);
     public static MeterFault Abort { get; } = new(MeterFaultKind.Abort);
     public static MeterFault ApplyThenAbort { get; } = new(MeterFaultKind.ApplyThenAbort);
