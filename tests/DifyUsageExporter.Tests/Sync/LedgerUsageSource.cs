@@ -18,11 +18,19 @@ public sealed class LedgerUsageSource(SqliteStore store, TimeZoneInfo zone, Time
 
     public int Extractions { get; private set; }
 
+    /// <summary>When set, extraction fails with this message (Dify unreachable).</summary>
+    public string? Failure { get; set; }
+
     public Task<TimeZoneInfo> ResolveTimeZoneAsync(CancellationToken cancellationToken) => Task.FromResult(zone);
 
     public async Task<ExtractionReport> ExtractAsync(DateOnly from, DateOnly to, bool fullRead, CancellationToken cancellationToken)
     {
         Extractions++;
+        if (Failure is not null)
+        {
+            throw new HttpRequestException(Failure);
+        }
+
         var inWindow = Events.Where(e => e.UsageDate >= from && e.UsageDate <= to).ToList();
         var sources = inWindow.GroupBy(e => e.SourceId).ToDictionary(g => g.Key, g => (IReadOnlyList<UsageEvent>)g.ToList());
         foreach (var gone in knownSources.Where(s => !sources.ContainsKey(s)).ToList())
