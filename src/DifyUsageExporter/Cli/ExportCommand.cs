@@ -61,7 +61,9 @@ public static class ExportCommand
             using var store = SqliteStore.Open(settings.DataDir, env.Time);
             using var loggers = env.CreateLoggerFactory(settings, env.Error);
             using var delivery = new DeliveryService(settings, store, env.Time, loggers, env.Secrets);
-            var cycle = new ExportCycle(settings, store, createSource(settings, store, loggers, env), delivery, loggers, env.Time);
+            var source = createSource(settings, store, loggers, env);
+            using var ownedSource = source as IDisposable;
+            var cycle = new ExportCycle(settings, store, source, delivery, loggers, env.Time);
             var runId = "export-" + Guid.NewGuid().ToString("N")[..8];
             var result = await cycle.ExportAsync(
                 new ExportOptions(first, last, parse.GetValue(force), parse.GetValue(dryRun), FullRead: true, DryRunOutput: env.Out),
