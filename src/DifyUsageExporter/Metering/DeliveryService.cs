@@ -5,8 +5,8 @@ using DifyUsageExporter.Usage;
 namespace DifyUsageExporter.Metering;
 
 /// <summary>The result of one pass over the spool.</summary>
-/// <param name="TargetUnavailable">A target could not be reached (retries exhausted): don't send more to it this cycle.</param>
-public sealed record SpoolPass(int BatchesDelivered, int RecordsDelivered, int BatchesFailed, bool TargetUnavailable, IReadOnlyList<string> DeadLettered, IReadOnlyList<string> Errors);
+/// <param name="UnavailableTargets">Targets that could not be reached (retries exhausted): don't send more to them this cycle.</param>
+public sealed record SpoolPass(int BatchesDelivered, int RecordsDelivered, int BatchesFailed, IReadOnlyCollection<string> UnavailableTargets, IReadOnlyList<string> DeadLettered, IReadOnlyList<string> Errors);
 
 /// <summary>Per-run counters for the delivery summary log line.</summary>
 public sealed class DeliveryTotals
@@ -104,7 +104,7 @@ public sealed class DeliveryService : IDisposable
             .Where(r => onlyBatches is null || onlyBatches.Contains(r.BatchId))
             .ToList();
         int delivered = 0, records = 0, failed = 0;
-        var unavailable = false;
+        var unavailable = new HashSet<string>(StringComparer.Ordinal);
         var dead = new List<string>();
         var errors = new List<string>();
         foreach (var targetRows in rows.GroupBy(r => r.Target))
@@ -164,7 +164,7 @@ public sealed class DeliveryService : IDisposable
                     if (result.Transient)
                     {
                         targetDown = true;
-                        unavailable = true;
+                        unavailable.Add(targetRows.Key);
                     }
                 }
             }

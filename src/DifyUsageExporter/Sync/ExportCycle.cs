@@ -166,14 +166,25 @@ public sealed class ExportCycle : ICycleRunner
                 throw new ConfigurationException(["EXTERNAL_API_URL and API_METER_TENANT_ID are required to deliver usage to API_Meter."]);
             }
 
-            var newBatches = new List<string>(await delivery.EnqueueApiMeterAsync(items, options.Force, cancellationToken).ConfigureAwait(false));
-            if (reportItem is not null)
+            var down = resend?.UnavailableTargets ?? [];
+            var newBatches = new List<string>();
+            var meterBatches = await delivery.EnqueueApiMeterAsync(items, options.Force, cancellationToken).ConfigureAwait(false);
+            if (!down.Contains(DeliveryService.ApiMeterTarget))
             {
-                newBatches.AddRange(await delivery.EnqueueReportAsync(reportItem, options.Force, cancellationToken).ConfigureAwait(false));
+                newBatches.AddRange(meterBatches);
             }
 
-            // When the spool could not be delivered the target is down: the new batches wait for the next cycle.
-            if (newBatches.Count > 0 && resend?.TargetUnavailable != true)
+            if (reportItem is not null)
+            {
+                var reportBatches = await delivery.EnqueueReportAsync(reportItem, options.Force, cancellationToken).ConfigureAwait(false);
+                if (!down.Contains(DeliveryService.UsageReportTarget))
+                {
+                    newBatches.AddRange(reportBatches);
+                }
+            }
+
+            // A target that could not take the spool is down: its new batches wait for the next cycle.
+            if (newBatches.Count > 0)
             {
                 var pass = await delivery.SendPendingAsync(newBatches, includeDead: false, countCycle: true, cancellationToken).ConfigureAwait(false);
                 delivered += pass.RecordsDelivered;
