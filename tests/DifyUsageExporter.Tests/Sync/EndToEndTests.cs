@@ -101,21 +101,22 @@ public sealed class EndToEndTests
     public async Task Faults_an_outage_and_a_crash_between_send_and_mark_lose_nothing_and_count_nothing_twice()
     {
         await using var sim = await StartDifyAsync(seed: 5);
-        await using var h = await DeliveryHarness.CreateAsync(configure: WithDify(sim, s => s with { ApiMeterBatchSize = 7, MaxRetry = 3, MaxSpoolRetries = 10 }));
+        await using var h = await DeliveryHarness.CreateAsync(configure: WithDify(sim, s => s with { ApiMeterBatchSize = 7, MaxRetry = 3, MaxSpoolRetries = 10, ExternalApiTimeout = TimeSpan.FromSeconds(2) }));
 
         // 1. The server is down for the whole run: everything waits in the spool (exit 3).
         await h.Meter.TakeDownAsync();
         (await ExportAsync(h)).ShouldBe(ExitCodes.Spooled);
         h.Meter.Rows().ShouldBeEmpty();
 
-        // 2. Back, with 503s and a 429 (retried within the run), then a batch whose response is lost
+        // 2. Back, with a timeout, a 503 and a 429 (retried within the run), then a batch whose response is lost
         //    after the server applied it on every attempt; the process then "dies" before marking it.
         await h.Meter.BringUpAsync();
-        h.Meter.Enqueue(MeterFault.ServiceUnavailable, MeterFault.RateLimited("3"), MeterFault.ServiceUnavailable, MeterFault.Pass);
+        h.Meter.Enqueue(MeterFault.SlowBy(TimeSpan.FromSeconds(30)), MeterFault.ServiceUnavailable, MeterFault.RateLimited("3"), MeterFault.Pass);
         h.Meter.Enqueue(MeterFault.ApplyThenAbort, MeterFault.ApplyThenAbort, MeterFault.ApplyThenAbort, MeterFault.ApplyThenAbort);
         (await ExportAsync(h)).ShouldBe(ExitCodes.Spooled);
         h.Meter.Rows().ShouldNotBeEmpty();
         h.Meter.PendingFaults.ShouldBe(0);
+        h.Logs.Lines.ShouldContain(l => l.Contains("EXTERNAL_API_TIMEOUT_MS"));
         h.Restart();
         h.Clock.Advance(TimeSpan.FromDays(10)); // "today" = 2026-03-20: the configured period is complete
 
