@@ -126,7 +126,7 @@ public sealed partial class DifyConsoleClient
     }
 
     /// <summary>After a 401: renew the session unless another caller already did (generation changed).</summary>
-    private async Task<Session> RecoverAsync(Session failed, CancellationToken cancellationToken)
+    private async Task<(Session Session, bool Renewed)> RecoverAsync(Session failed, CancellationToken cancellationToken)
     {
         if (failed.Era == DifyAuthEra.AdminKey)
         {
@@ -139,11 +139,11 @@ public sealed partial class DifyConsoleClient
             var current = session;
             if (current is not null && current.Generation != failed.Generation)
             {
-                return current;
+                return (current, false);
             }
 
             session = await RenewAsync(failed, "401 from Dify", cancellationToken).ConfigureAwait(false);
-            return session;
+            return (session, true);
         }
         finally
         {
@@ -439,16 +439,23 @@ public sealed partial class DifyConsoleClient
     internal async Task<T> SendAsync<T>(HttpMethod method, string path, Func<HttpContent?>? content, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
         var s = await EnsureSessionAsync(cancellationToken).ConfigureAwait(false);
+        var renewals = 0;
         for (var attempt = 0; ; attempt++)
         {
             var used = s;
             using var response = await SendRawAsync(method, path, () => BuildAuthorized(method, path, content, used), login: false, cancellationToken).ConfigureAwait(false);
-            // A 401 renews the session (refresh, else login) and tries again; a few rounds, because
-            // under heavy concurrency a session renewed by another caller can expire again before
-            // this caller's retry. A session refused even right after renewal is a cookie/CSRF problem.
-            if (response.StatusCode == HttpStatusCode.Unauthorized && attempt < MaxSessionRenewals)
+            // A 401 renews the session (refresh, else login) and tries again. Only renewals this call
+            // performed itself count towards the limit: under heavy concurrency a session renewed by
+            // another caller can expire again before this caller's retry. A session refused even
+            // right after its own renewals is a cookie/CSRF problem, not an expiry.
+            if (response.StatusCode == HttpStatusCode.Unauthorized && renewals < MaxSessionRenewals && attempt < MaxSessionRenewals * 4)
             {
-                s = await RecoverAsync(used, cancellationToken).ConfigureAwait(false);
+                (s, var renewed) = await RecoverAsync(used, cancellationToken).ConfigureAwait(false);
+                if (renewed)
+                {
+                    renewals++;
+                }
+
                 continue;
             }
 

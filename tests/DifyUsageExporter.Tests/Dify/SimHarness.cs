@@ -7,14 +7,6 @@ using Simulators.Dify;
 
 namespace DifyUsageExporter.Tests.Dify;
 
-/// <summary>A clock that moves forward by <paramref name="step"/> on every read: token expiry happens in the middle of an extraction.</summary>
-public sealed class TickingTimeProvider(DateTimeOffset start, TimeSpan step) : TimeProvider
-{
-    private long ticks = start.UtcTicks;
-
-    public override DateTimeOffset GetUtcNow() => new(Interlocked.Add(ref ticks, step.Ticks), TimeSpan.Zero);
-}
-
 /// <summary>Runs the real extractor against a running simulator into a temp SQLite store.</summary>
 public sealed class SimHarness : IDisposable
 {

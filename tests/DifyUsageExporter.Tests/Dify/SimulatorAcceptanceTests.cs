@@ -87,14 +87,17 @@ public class SimulatorAcceptanceTests
     }
 
     [Theory]
-    [InlineData(DifyAuthMode.Legacy)]
-    [InlineData(DifyAuthMode.Cookie)]
-    [InlineData(DifyAuthMode.CookieBase64)]
-    public async Task Token_expiry_in_the_middle_of_a_long_extraction_is_survived(DifyAuthMode mode)
+    [InlineData(DifyAuthMode.Legacy, false)]
+    [InlineData(DifyAuthMode.Cookie, false)]
+    [InlineData(DifyAuthMode.Cookie, true)]
+    [InlineData(DifyAuthMode.CookieBase64, false)]
+    public async Task Token_expiry_in_the_middle_of_a_long_extraction_is_survived(DifyAuthMode mode, bool refreshReadsUnprefixedCookie)
     {
-        // Every clock read moves time 1 s forward; with a 1-minute TTL the session expires many times.
-        var clock = new TickingTimeProvider(new DateTimeOffset(2026, 3, 20, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromSeconds(1));
-        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = mode, IsSecure = true, AccessTokenTtl = TimeSpan.FromMinutes(1), Clock = clock, Workspace = Workspace(5) }, Ct);
+        // Every request moves the shared clock 10 s forward; with a 2-minute TTL the session expires
+        // every dozen requests, in the middle of listings and paging, with 6 requests in flight.
+        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 3, 20, 0, 0, 0, TimeSpan.Zero));
+        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = mode, IsSecure = true, AccessTokenTtl = TimeSpan.FromMinutes(2), Clock = clock, RefreshReadsUnprefixedCookie = refreshReadsUnprefixedCookie, Workspace = Workspace(5) }, Ct);
+        sim.BeforeRequest = _ => clock.Advance(TimeSpan.FromSeconds(10));
         using var run = new SimHarness(sim, clock, s => s with { DifyFetchConcurrency = 6 });
         var report = await run.ExtractAsync(From, To);
 
@@ -206,5 +209,80 @@ public class SimulatorAcceptanceTests
         log.ShouldNotContain(DifyUsageExporter.Dify.DifyTokens.EncodePassword(sim.Options.Password));
         log.ShouldNotContain("eyJ");
         log.ShouldNotContain("Cookie:", Case.Insensitive);
+    }
+}
+
+public class SimulatorWorkspaceTests
+{
+    private static readonly DateOnly From = new(2026, 3, 2);
+    private static readonly DateOnly To = new(2026, 3, 13);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Admin_key_extracts_the_workspace_without_login()
+    {
+        var workspace = WorkspaceGenerator.Generate(new GeneratorOptions { Seed = 51 });
+        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.CookieBase64, AdminApiKey = "sim-admin-key-0001", Workspace = workspace }, Ct);
+        using var run = new SimHarness(sim, tweak: s => s with { DifyEmail = null, DifyPassword = null, DifyApiToken = "sim-admin-key-0001", DifyWorkspaceId = workspace.Id.ToString() });
+        var report = await run.ExtractAsync(From, To);
+        report.Failures.ShouldBeEmpty();
+        SimHarness.Compare(await run.EventsAsync(From, To), sim.Truth.EventsIn(sim.AccountZone, From, To), sim.AccountZone).ShouldBeEmpty();
+        sim.Counters.Logins.ShouldBe(0);
+        run.Logs.AllText.ShouldNotContain("sim-admin-key-0001");
+    }
+
+    [Fact]
+    public async Task Dify_workspace_id_selects_another_workspace_of_the_account()
+    {
+        var current = WorkspaceGenerator.Generate(new GeneratorOptions { Seed = 52 });
+        var other = WorkspaceGenerator.Generate(new GeneratorOptions { Seed = 53 });
+        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.Cookie, Workspace = current, AdditionalWorkspaces = [other] }, Ct);
+        using var run = new SimHarness(sim, tweak: s => s with { DifyWorkspaceId = other.Id.ToString() });
+        var report = await run.ExtractAsync(From, To);
+        report.Failures.ShouldBeEmpty();
+        sim.Auth.CurrentWorkspace.ShouldBe(other);
+        SimHarness.Compare(await run.EventsAsync(From, To), GroundTruth.Compute(other).EventsIn(sim.AccountZone, From, To), sim.AccountZone).ShouldBeEmpty();
+    }
+}
+
+public class SimulatorIncrementalTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Messages_arriving_after_a_run_within_the_settle_time_are_picked_up_incrementally()
+    {
+        var workspace = WorkspaceGenerator.Generate(new GeneratorOptions { Seed = 61 });
+        var now = new DateTimeOffset(2026, 3, 14, 12, 0, 0, TimeSpan.Zero);
+        var clock = new ManualTimeProvider(now);
+        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.Cookie, Clock = clock, Workspace = workspace }, Ct);
+        var from = new DateOnly(2026, 3, 2);
+        var to = new DateOnly(2026, 3, 14);
+        using var run = new SimHarness(sim, clock);
+        (await run.ExtractAsync(from, to, fullRead: false)).Failures.ShouldBeEmpty();
+        var watermark = (await run.Store.ReadWatermarksAsync(Ct)).Select(w => w.Watermark).Distinct().Single();
+        watermark.ShouldBe(now - TimeSpan.FromMinutes(60));
+
+        // Dify records two messages after the run: one at 10:30 (finished late, inside the settle
+        // time before the watermark) and one at 11:30, in a conversation that started days ago.
+        var app = workspace.Apps.First(a => a.Mode == "chat" && !a.Archived && a.Conversations.Any(c => c.Messages.Count > 0 && c.UpdatedAt < now.AddHours(-3)));
+        var conversation = app.Conversations.First(c => c.Messages.Count > 0 && c.UpdatedAt < now.AddHours(-3));
+        var late = new SimMessage { CreatedAt = now.AddMinutes(-90), MessageTokens = 321, AnswerTokens = 54 };
+        var newer = new SimMessage { CreatedAt = now.AddMinutes(-30), MessageTokens = 1000, AnswerTokens = 7 };
+        conversation.Messages.Add(late);
+        conversation.Messages.Add(newer);
+        sim.NotifyDataChanged();
+        clock.Advance(TimeSpan.FromMinutes(30));
+
+        sim.Counters.Reset();
+        (await run.ExtractAsync(from, to, fullRead: false)).Failures.ShouldBeEmpty();
+        var events = await run.EventsAsync(from, to);
+        events.ShouldContain(e => e.EventId == late.Id.ToString() && e.InputTokens == 321 && e.OutputTokens == 54);
+        events.ShouldContain(e => e.EventId == newer.Id.ToString() && e.InputTokens == 1000);
+        SimHarness.Compare(events, sim.Truth.EventsIn(sim.AccountZone, from, to), sim.AccountZone).ShouldBeEmpty();
+        (await run.Store.ReadDayExtractionsAsync(from, to, Ct)).Values.ShouldAllBe(d => d.Complete);
+        // Incremental: nowhere near a full re-read.
+        sim.Counters.Requests("/chat-messages").ShouldBeLessThan(workspace.Apps.Sum(a => a.Conversations.Count) / 2);
     }
 }

@@ -29,3 +29,28 @@ public sealed class DifySimulatorDataChangeTests
         draft.StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 }
+
+public sealed class DifySimulatorHookTests
+{
+    [Fact]
+    public async Task Before_request_hook_can_expire_the_token_in_the_middle_of_a_run()
+    {
+        var clock = new ManualClock(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero));
+        await using var sim = await SimSession.StartAsync(new DifySimulatorOptions { Clock = clock, AccessTokenTtl = TimeSpan.FromMinutes(30) });
+        var calls = 0;
+        sim.BeforeRequest = key =>
+        {
+            if (key == "GET /console/api/apps" && ++calls == 2)
+            {
+                clock.Advance(TimeSpan.FromMinutes(31));
+            }
+        };
+        using var s = new SimSession(sim);
+        (await s.LoginAsync()).Dispose();
+        (await s.GetAsync("apps")).Status.ShouldBe(HttpStatusCode.OK);
+        var (status, body) = await s.GetAsync("apps");
+        status.ShouldBe(HttpStatusCode.Unauthorized);
+        body!["message"]!.GetValue<string>().ShouldBe("Token has expired.");
+        sim.Counters.Unauthorized.ShouldBe(1);
+    }
+}

@@ -33,6 +33,12 @@ public sealed class DifySimulator : IAsyncDisposable
 
     public SimCounters Counters { get; } = new();
 
+    /// <summary>
+    /// Called with <c>"METHOD /path"</c> before every request is handled (after counting, before faults),
+    /// e.g. to advance a fake clock in the middle of a long extraction so the access token expires.
+    /// </summary>
+    public Action<string>? BeforeRequest { get; set; }
+
     /// <summary>Refresh tokens, login lock, current workspace.</summary>
     public AuthState Auth { get; }
 
@@ -93,9 +99,11 @@ public sealed class DifySimulator : IAsyncDisposable
         ctx.Response.Headers["X-Env"] = Options.DeployEnv;
         var method = ctx.Request.Method;
         var path = ctx.Request.Path.Value ?? "/";
-        Counters.Begin(method + " " + path);
+        var key = method + " " + path;
+        Counters.Begin(key);
         try
         {
+            BeforeRequest?.Invoke(key);
             if (Options.Latency > TimeSpan.Zero)
             {
                 await Task.Delay(Options.Latency, TimeProvider.System, ctx.RequestAborted).ConfigureAwait(false);

@@ -52,6 +52,9 @@ public sealed class DifySimulatorOptions
 
     public int MaxLoginFailures { get; init; } = 5;
 
+    /// <summary>Claim of the CSRF JWT that holds the account id: <c>sub</c>, or <c>user_id</c> (early cookie-era builds).</summary>
+    public string CsrfAccountClaim { get; init; } = "sub";
+
     /// <summary>Signs the JWTs (HS256).</summary>
     public string SecretKey { get; init; } = "sim-secret-key-not-for-production";
 

@@ -67,8 +67,8 @@ public sealed partial class WorkspaceGenerator
             TriggeredFrom = debug ? "debugging" : "app-run",
             Status = status == "error" ? "failed" : "succeeded",
             Error = status == "error" ? "Model invocation failed" : null,
-            CreatedAt = at,
-            FinishedAt = at.AddSeconds(_rng.Next(1, 30)),
+            CreatedAt = at.AddSeconds(1), // the run starts just after the message: occurred_at is the message's
+            FinishedAt = at.AddSeconds(_rng.Next(2, 30)),
             CreatedBy = conv.From,
             CreatedFrom = conv.From.EndUser is null ? "installed-app" : "service-api",
             Nodes = Indexed(nodes),

@@ -85,7 +85,7 @@ public sealed class AuthState
         var now = _o.Clock.GetUtcNow();
         var exp = (now + _o.AccessTokenTtl).ToUnixTimeSeconds();
         var access = Jwt.Sign(new JsonObject { ["user_id"] = _o.AccountId.ToString(), ["exp"] = exp, ["iss"] = "SELF_HOSTED", ["sub"] = "Console API Passport", ["jti"] = Guid.NewGuid().ToString() }, _o.SecretKey);
-        var csrf = Jwt.Sign(new JsonObject { ["exp"] = exp, ["sub"] = _o.AccountId.ToString(), ["jti"] = Guid.NewGuid().ToString() }, _o.SecretKey);
+        var csrf = Jwt.Sign(new JsonObject { ["exp"] = exp, [_o.CsrfAccountClaim] = _o.AccountId.ToString(), ["jti"] = Guid.NewGuid().ToString() }, _o.SecretKey);
         var refresh = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(64));
         lock (_gate)
         {

@@ -24,6 +24,7 @@ internal sealed class ConsoleAuth(DifySimulator sim) : IEndpointFilter
     private (SimPrincipal?, DifyResult?) Authenticate(HttpContext ctx)
     {
         var o = sim.Options;
+        var now = o.Clock.GetUtcNow(); // one "now" per request
         var bearer = BearerToken(ctx);
         if (o.AdminApiKey is { Length: > 0 } key && bearer == key)
         {
@@ -34,7 +35,7 @@ internal sealed class ConsoleAuth(DifySimulator sim) : IEndpointFilter
                 return (null, DifyResult.Error(401, "unauthorized", "Unauthorized."));
             }
 
-            if (o.UsesCookies && !o.AdminKeyCsrfExempt && CheckCsrf(ctx, o.AccountId) is { } csrfError)
+            if (o.UsesCookies && !o.AdminKeyCsrfExempt && CheckCsrf(ctx, o.AccountId, now) is { } csrfError)
             {
                 return (null, csrfError);
             }
@@ -49,7 +50,7 @@ internal sealed class ConsoleAuth(DifySimulator sim) : IEndpointFilter
             return (null, DifyResult.Unauthorized("Invalid Authorization token."));
         }
 
-        var (payload, err) = Jwt.Verify(token, o.SecretKey, o.Clock.GetUtcNow());
+        var (payload, err) = Jwt.Verify(token, o.SecretKey, now);
         if (payload is null)
         {
             return (null, DifyResult.Unauthorized(err!));
@@ -62,7 +63,7 @@ internal sealed class ConsoleAuth(DifySimulator sim) : IEndpointFilter
 
         // Dify whitelists the draft endpoint from CSRF (check_csrf_token exemptions).
         var exempt = ctx.Request.Path.Value?.EndsWith("/workflows/draft", StringComparison.Ordinal) == true;
-        if (o.UsesCookies && !exempt && CheckCsrf(ctx, o.AccountId) is { } csrf)
+        if (o.UsesCookies && !exempt && CheckCsrf(ctx, o.AccountId, now) is { } csrf)
         {
             return (null, csrf);
         }
@@ -70,15 +71,15 @@ internal sealed class ConsoleAuth(DifySimulator sim) : IEndpointFilter
         return (new SimPrincipal(o.AccountId, sim.Auth.CurrentWorkspace, o.AccountRole, false), null);
     }
 
-    private DifyResult? CheckCsrf(HttpContext ctx, Guid accountId)
+    private DifyResult? CheckCsrf(HttpContext ctx, Guid accountId, DateTimeOffset now)
     {
         var o = sim.Options;
         var header = ctx.Request.Headers["X-CSRF-Token"].ToString();
         var ok = header.Length > 0
             && ctx.Request.Cookies.TryGetValue(o.CookieName("csrf_token"), out var cookie)
             && cookie == header
-            && Jwt.Verify(header, o.SecretKey, o.Clock.GetUtcNow()).Payload is { } p
-            && p["sub"]?.GetValue<string>() == accountId.ToString();
+            && Jwt.Verify(header, o.SecretKey, now).Payload is { } p
+            && p[o.CsrfAccountClaim]?.GetValue<string>() == accountId.ToString();
         return ok ? null : DifyResult.Unauthorized("CSRF token is missing or invalid.");
     }
 

@@ -88,8 +88,10 @@ internal static partial class Wire
             ["elapsed_time"] = 0.42,
             ["execution_metadata"] = meta,
             ["extras"] = new JsonObject(),
-            ["created_at"] = Ts(run.CreatedAt),
-            ["finished_at"] = Ts(run.FinishedAt),
+            // Nodes start after the run (2 s per step): a client that dates usage by the node, not by the
+            // run or message, lands on the wrong day near midnight.
+            ["created_at"] = Ts(run.CreatedAt.AddSeconds(2 * (n.Index - 1))),
+            ["finished_at"] = Ts(run.CreatedAt.AddSeconds((2 * (n.Index - 1)) + 1)),
             ["inputs_truncated"] = false,
             ["outputs_truncated"] = false,
             ["process_data_truncated"] = n.ProcessDataTruncated,
