@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.Globalization;
+using DifyUsageExporter.Storage;
+
+namespace DifyUsageExporter.Cli;
+
+/// <summary>
+/// <c>watermark show</c> and <c>watermark reset --app &lt;id|all&gt; --date YYYY-MM-DD [--yes]</c>: moves the
+/// extraction watermarks back to that day's 00:00 in USAGE_TIMEZONE (UTC when unset), so the next
+/// cycle re-reads from there. Watermarks already earlier are left alone.
+/// </summary>
+public static class WatermarkCommand
+{
+    public static Command Create(CommandEnvironment env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        var command = new Command("watermark", "Show or move back the per-app extraction watermarks.");
+        command.Subcommands.Add(Show(env));
+        command.Subcommands.Add(Reset(env));
+        return command;
+    }
+
+    private static Command Show(CommandEnvironment env)
+    {
+        var command = new Command("show", "List each app's watermark.");
+        command.SetAction(async (_, cancellationToken) =>
+        {
+            var settings = env.LoadSettings();
+            using var store = SqliteStore.Open(settings.DataDir, env.Time);
+            var marks = await store.ReadWatermarksAsync(cancellationToken).ConfigureAwait(false);
+            if (marks.Count == 0)
+            {
+                await env.Out.WriteLineAsync("No watermarks yet (the next cycle reads the whole window).").ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+
+            await env.Out.WriteLineAsync("APP_ID                                APP_NAME                        WATERMARK                 UPDATED_AT").ConfigureAwait(false);
+            foreach (var m in marks)
+            {
+                await env.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{m.AppId,-37} {m.AppName,-31} {SqliteStore.Format(m.Watermark),-25} {SqliteStore.Format(m.UpdatedAt)}")).ConfigureAwait(false);
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Reset(CommandEnvironment env)
+    {
+        var app = new Option<string>("--app") { Description = "An app id, or all.", Required = true };
+        var date = new Option<string>("--date") { Description = "Re-read from this usage day (YYYY-MM-DD).", Required = true };
+        var yes = new Option<bool>("--yes") { Description = "Do not ask for confirmation." };
+        var command = new Command("reset", "Move watermarks back so the next cycle re-reads from a day (asks for confirmation).");
+        command.Options.Add(app);
+        command.Options.Add(date);
+        command.Options.Add(yes);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var day = ExportCommand.ParseDay(parse.GetValue(date)!, "--date");
+            var appId = parse.GetValue(app)!;
+            var settings = env.LoadSettings();
+            var zone = settings.UsageTimeZone ?? TimeZoneInfo.Utc;
+            var local = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
+            while (zone.IsInvalidTime(local))
+            {
+                local = local.AddMinutes(30);
+            }
+
+            var instant = new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(local, zone), TimeSpan.Zero);
+            using var store = SqliteStore.Open(settings.DataDir, env.Time);
+            var all = string.Equals(appId, "all", StringComparison.OrdinalIgnoreCase);
+            var marks = await store.ReadWatermarksAsync(cancellationToken).ConfigureAwait(false);
+            if (!all && !marks.Any(m => m.AppId == appId))
+            {
+                throw new CliException($"No watermark for app '{appId}' (see `watermark show`).");
+            }
+
+            var target = all ? "all apps" : $"app {appId}";
+            if (!await Confirmation.AskAsync(env, $"Move the watermark of {target} back to {SqliteStore.Format(instant)} ({day:yyyy-MM-dd} 00:00 {zone.Id})? The next cycle re-reads from there.", parse.GetValue(yes)).ConfigureAwait(false))
+            {
+                await env.Out.WriteLineAsync("Not reset.").ConfigureAwait(false);
+                return ExitCodes.Failure;
+            }
+
+            var changed = await store.ResetWatermarksAsync(all ? null : appId, instant, cancellationToken).ConfigureAwait(false);
+            await env.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Reset {changed} watermark(s) to {SqliteStore.Format(instant)}.")).ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

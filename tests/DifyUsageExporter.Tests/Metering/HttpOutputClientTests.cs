@@ -1,0 +1,114 @@
+using System.Net;
+using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Metering;
+using DifyUsageExporter.Tests.Sync;
+using Shouldly;
+using Simulators.Meter;
+using Xunit;
+
+namespace DifyUsageExporter.Tests.Metering;
+
+public sealed class HttpOutputClientTests
+{
+    private static readonly FastForwardClock Clock = new(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero));
+
+    [Theory]
+    [InlineData(400)]
+    [InlineData(401)]
+    [InlineData(403)]
+    [InlineData(404)]
+    [InlineData(422)]
+    public async Task Client_errors_are_not_retried_and_are_logged_with_a_hint(int status)
+    {
+        await using var meter = await FakeApiMeter.StartAsync("t0k3n-secret");
+        meter.PersistentFault = MeterFault.Http(status);
+        var logs = new CapturingLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
+        using var client = new HttpOutputClient("API_Meter", meter.Url, "t0k3n-secret", TimeSpan.FromSeconds(10), 3, false, Clock, loggers.CreateLogger("t"), new SecretRegistry());
+
+        var result = await client.PostAsync("{}", TestContext.Current.CancellationToken);
+
+        result.Delivered.ShouldBeFalse();
+        result.Transient.ShouldBeFalse();
+        result.StatusCode.ShouldBe(status);
+        meter.Requests.Count.ShouldBe(1);
+        logs.Lines.ShouldContain(l => l.Contains($"HTTP {status}") && l.Contains("Hint"));
+    }
+
+    [Fact]
+    public async Task A_schema_rejection_names_the_field_and_the_token_never_appears_in_logs()
+    {
+        await using var meter = await FakeApiMeter.StartAsync("t0k3n-secret");
+        var logs = new CapturingLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
+        var secrets = new SecretRegistry();
+        using var client = new HttpOutputClient("API_Meter", meter.Url, "t0k3n-secret", TimeSpan.FromSeconds(10), 3, false, Clock, loggers.CreateLogger("t"), secrets);
+
+        var result = await client.PostAsync("""{"tenant_id":"t0k3n-secret"}""", TestContext.Current.CancellationToken);
+
+        result.StatusCode.ShouldBe(400);
+        result.Error!.ShouldContain("tenant_id");
+        result.Error!.ShouldNotContain("t0k3n-secret");
+        logs.Lines.ShouldAllBe(l => !l.Contains("t0k3n-secret"));
+        meter.Requests.Single().Path.ShouldBe(FakeApiMeter.DefaultPath);
+    }
+
+    [Fact]
+    public async Task Conflict_counts_as_success_and_counts_are_parsed_when_present()
+    {
+        using var handler = new StubHandler(HttpStatusCode.Conflict, """{"inserted":1,"updated":2,"total":3}""");
+        using var client = new HttpOutputClient("API_Meter", new Uri("https://meter.example.com/api/x"), "tok", TimeSpan.FromSeconds(5), 3, false, Clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, new SecretRegistry(), handler);
+
+        var result = await client.PostAsync("{}", TestContext.Current.CancellationToken);
+
+        result.Delivered.ShouldBeTrue();
+        (result.Inserted, result.Updated, result.Total).ShouldBe((1L, 2L, 3L));
+        handler.Calls.ShouldBe(1);
+        handler.LastUri.ShouldBe(new Uri("https://meter.example.com/api/x"));
+        handler.LastAuthorization.ShouldBe("Bearer tok");
+    }
+
+    [Fact]
+    public void Plain_http_is_refused_unless_loopback_or_explicitly_allowed()
+    {
+        Should.Throw<ConfigurationException>(() => HttpOutputClient.EnsureTransportAllowed("API_Meter", new Uri("http://meter.example.com/x"), false))
+            .Message.ShouldContain("ALLOW_INSECURE_HTTP");
+        HttpOutputClient.EnsureTransportAllowed("API_Meter", new Uri("http://meter.example.com/x"), true);
+        HttpOutputClient.EnsureTransportAllowed("API_Meter", new Uri("http://127.0.0.1:5002/x"), false);
+        HttpOutputClient.EnsureTransportAllowed("API_Meter", new Uri("https://meter.example.com/x"), false);
+    }
+
+    [Fact]
+    public async Task Network_errors_are_retried_MAX_RETRY_times()
+    {
+        await using var meter = await FakeApiMeter.StartAsync("tok");
+        var url = meter.Url;
+        await meter.TakeDownAsync();
+        var clock = new FastForwardClock(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero));
+        using var client = new HttpOutputClient("API_Meter", url, "tok", TimeSpan.FromSeconds(5), 2, false, clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, new SecretRegistry());
+
+        var result = await client.PostAsync("{}", TestContext.Current.CancellationToken);
+
+        result.Delivered.ShouldBeFalse();
+        result.Transient.ShouldBeTrue();
+        result.Attempts.ShouldBe(3);
+        clock.Delays.Count.ShouldBe(2);
+    }
+
+    private sealed class StubHandler(HttpStatusCode status, string body) : HttpMessageHandler
+    {
+        public int Calls { get; private set; }
+
+        public Uri? LastUri { get; private set; }
+
+        public string? LastAuthorization { get; private set; }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Calls++;
+            LastUri = request.RequestUri;
+            LastAuthorization = request.Headers.Authorization?.ToString();
+            return Task.FromResult(new HttpResponseMessage(status) { Content = new StringContent(body) });
+        }
+    }
+}
