@@ -2,12 +2,15 @@ using System.CommandLine;
 using System.Text.Json;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Dify;
+using DifyUsageExporter.Metering;
 
 namespace DifyUsageExporter.Cli;
 
 /// <summary>
-/// <c>check [--dify] [--json]</c>: connects to Dify, detects its version and auth era, logs in,
-/// reads the profile and counts apps; prints a diagnosis with the likely fix on failure.
+/// <c>check [--dify] [--api-meter] [--json]</c>: <c>--dify</c> (the default) connects to Dify,
+/// detects its version and auth era, logs in, reads the profile and counts apps; <c>--api-meter</c>
+/// checks that API_Meter is reachable and accepts the token without writing usage data (see
+/// <see cref="ApiMeterDiagnostics"/>). Prints a diagnosis with the likely fix on failure.
 /// Exit 0 when every requested check passes, 1 otherwise.
 /// </summary>
 public static class CheckCommand
@@ -15,16 +18,27 @@ public static class CheckCommand
     public static Command Create(CommandEnvironment env)
     {
         var dify = new Option<bool>("--dify") { Description = "Check the Dify connection and login (the default when no other check is named)." };
+        var apiMeter = new Option<bool>("--api-meter") { Description = "Check that API_Meter is reachable and accepts EXTERNAL_API_TOKEN (writes no usage data)." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
-        var command = new Command("check", "Check the connection to Dify: version, login, profile, apps.");
+        var command = new Command("check", "Check the connection to Dify (version, login, profile, apps) and/or to API_Meter.");
         command.Options.Add(dify);
+        command.Options.Add(apiMeter);
         command.Options.Add(json);
-        command.SetAction((parse, ct) => RunAsync(env, parse.GetValue(json), ct));
+        command.SetAction((parse, ct) =>
+        {
+            var checkMeter = parse.GetValue(apiMeter);
+            var checkDify = parse.GetValue(dify) || !checkMeter;
+            return RunAsync(env, parse.GetValue(json), checkDify, checkMeter, ct);
+        });
         return command;
     }
 
     /// <summary>Runs the Dify check and prints it; returns the exit code.</summary>
-    public static async Task<int> RunAsync(CommandEnvironment env, bool json, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(CommandEnvironment env, bool json, CancellationToken cancellationToken) =>
+        RunAsync(env, json, dify: true, apiMeter: false, cancellationToken);
+
+    /// <summary>Runs the requested checks and prints them; returns 0 when all pass.</summary>
+    public static async Task<int> RunAsync(CommandEnvironment env, bool json, bool dify, bool apiMeter, CancellationToken cancellationToken)
     {
         ExporterSettings settings;
         try
@@ -39,20 +53,38 @@ public static class CheckCommand
         }
 
         using var loggerFactory = env.CreateLoggerFactory(settings, env.Error);
-        var check = await DifyDiagnostics.CheckAsync(settings, env.Secrets, loggerFactory, env.Time, null, cancellationToken).ConfigureAwait(false);
-        Print(env, check, json);
-        return check.Ok ? ExitCodes.Success : ExitCodes.Failure;
+        var difyResult = dify ? await DifyDiagnostics.CheckAsync(settings, env.Secrets, loggerFactory, env.Time, null, cancellationToken).ConfigureAwait(false) : null;
+        var meterResult = apiMeter ? await ApiMeterDiagnostics.CheckAsync(settings, env.Time, env.Secrets, cancellationToken).ConfigureAwait(false) : null;
+        Print(env, difyResult, meterResult, json);
+        return (difyResult?.Ok ?? true) && (meterResult?.Ok ?? true) ? ExitCodes.Success : ExitCodes.Failure;
     }
 
-    /// <summary>Writes the result as text or JSON to <see cref="CommandEnvironment.Out"/> (masked).</summary>
-    public static void Print(CommandEnvironment env, DifyCheckResult result, bool json)
+    /// <summary>Writes the Dify result as text or JSON to <see cref="CommandEnvironment.Out"/> (masked).</summary>
+    public static void Print(CommandEnvironment env, DifyCheckResult result, bool json) => Print(env, result, null, json);
+
+    /// <summary>Writes the results of the checks that ran, as text or one JSON object (masked).</summary>
+    public static void Print(CommandEnvironment env, DifyCheckResult? dify, ApiMeterCheckResult? apiMeter, bool json)
     {
         if (json)
         {
-            env.Out.WriteLine(env.Secrets.Mask(ToJson(result)));
+            env.Out.WriteLine(env.Secrets.Mask(ToJson(dify, apiMeter)));
             return;
         }
 
+        if (dify is not null)
+        {
+            PrintText(env, dify);
+        }
+
+        if (apiMeter is not null)
+        {
+            env.Out.WriteLine(env.Secrets.Mask(apiMeter.Ok ? "API_Meter: OK" : "API_Meter: FAILED"));
+            env.Out.WriteLine(env.Secrets.Mask($"  {apiMeter.Message}"));
+        }
+    }
+
+    private static void PrintText(CommandEnvironment env, DifyCheckResult result)
+    {
         var lines = new List<string>();
         if (result.Ok)
         {
@@ -96,12 +128,53 @@ public static class CheckCommand
         }
     }
 
-    private static string ToJson(DifyCheckResult result)
+    private static string ToJson(DifyCheckResult? dify, ApiMeterCheckResult? apiMeter)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartObject();
+            if (dify is not null)
+            {
+                WriteDify(w, dify);
+            }
+
+            if (apiMeter is not null)
+            {
+                w.WriteStartObject("api_meter");
+                w.WriteBoolean("ok", apiMeter.Ok);
+                w.WriteBoolean("reachable", apiMeter.Reachable);
+                if (apiMeter.TokenAccepted is { } accepted)
+                {
+                    w.WriteBoolean("token_accepted", accepted);
+                }
+                else
+                {
+                    w.WriteNull("token_accepted");
+                }
+
+                if (apiMeter.Status is { } status)
+                {
+                    w.WriteNumber("status", status);
+                }
+                else
+                {
+                    w.WriteNull("status");
+                }
+
+                w.WriteString("message", apiMeter.Message);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void WriteDify(Utf8JsonWriter w, DifyCheckResult result)
+    {
+        {
             w.WriteStartObject("dify");
             w.WriteBoolean("ok", result.Ok);
             w.WriteString("failure", result.FailureClass);
@@ -137,9 +210,6 @@ public static class CheckCommand
 
             w.WriteEndObject();
             w.WriteEndObject();
-            w.WriteEndObject();
         }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 }

@@ -24,6 +24,9 @@ public static class CliApp
             HealthCommand.Create(env),
             CheckCommand.Create(env),
             UsageCommand.Create(env),
+            ExportCommand.Create(env, Composition.UsageSource),
+            SpoolCommand.Create(env),
+            WatermarkCommand.Create(env),
         };
         root.SetAction((parse, cancellationToken) => RunCommand.RunAsync(env, runnerFactory, parse.GetValue(runOnce)));
         return root;

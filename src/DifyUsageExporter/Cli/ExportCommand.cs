@@ -59,6 +59,7 @@ public static class ExportCommand
 
             var settings = env.LoadSettings();
             using var store = SqliteStore.Open(settings.DataDir, env.Time);
+            using var cycleLock = CommandLock.Acquire(settings.DataDir, "export");
             using var loggers = env.CreateLoggerFactory(settings, env.Error);
             using var delivery = new DeliveryService(settings, store, env.Time, loggers, env.Secrets);
             var source = createSource(settings, store, loggers, env);

@@ -91,6 +91,7 @@ public static class SpoolCommand
 
             var settings = env.LoadSettings();
             using var store = SqliteStore.Open(settings.DataDir, env.Time);
+            using var cycleLock = CommandLock.Acquire(settings.DataDir, "spool resend");
             if (batchId is not null && (await store.ReadOutboxAsync(null, batchId, null, cancellationToken).ConfigureAwait(false)).Count == 0)
             {
                 throw new CliException($"No spooled batch '{batchId}' (see `spool list`).");
@@ -120,6 +121,7 @@ public static class SpoolCommand
             var batchId = parse.GetValue(id)!;
             var settings = env.LoadSettings();
             using var store = SqliteStore.Open(settings.DataDir, env.Time);
+            using var cycleLock = CommandLock.Acquire(settings.DataDir, "spool discard");
             var rows = await store.ReadOutboxAsync(null, batchId, null, cancellationToken).ConfigureAwait(false);
             if (rows.Count == 0)
             {

@@ -57,6 +57,8 @@ public static class UsageCommand
         var settings = env.LoadSettings();
         using var loggerFactory = env.CreateLoggerFactory(settings, env.Error);
         using var store = SqliteStore.Open(settings.DataDir, env.Time);
+        // Extraction writes the ledger and watermarks: never interleave with a running cycle.
+        using var cycleLock = request.LedgerOnly ? null : CommandLock.Acquire(settings.DataDir, "usage");
         IReadOnlyList<DateOnly> incomplete;
         string zone;
         if (request.LedgerOnly)

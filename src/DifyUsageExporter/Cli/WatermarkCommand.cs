@@ -67,7 +67,15 @@ public static class WatermarkCommand
             }
 
             var instant = new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(local, zone), TimeSpan.Zero);
+            if (settings.UsageTimeZone is null)
+            {
+                // Without USAGE_TIMEZONE the usage zone is the Dify account's, unknown here: go back to the
+                // earliest midnight of that date on Earth (UTC+14), so no hour of the day is skipped.
+                // Re-reading a few extra hours is harmless: the ledger upserts by Dify id.
+                instant = instant.AddHours(-14);
+            }
             using var store = SqliteStore.Open(settings.DataDir, env.Time);
+            using var cycleLock = CommandLock.Acquire(settings.DataDir, "watermark reset");
             var all = string.Equals(appId, "all", StringComparison.OrdinalIgnoreCase);
             var marks = await store.ReadWatermarksAsync(cancellationToken).ConfigureAwait(false);
             if (!all && !marks.Any(m => m.AppId == appId))
@@ -76,7 +84,7 @@ public static class WatermarkCommand
             }
 
             var target = all ? "all apps" : $"app {appId}";
-            if (!await Confirmation.AskAsync(env, $"Move the watermark of {target} back to {SqliteStore.Format(instant)} ({day:yyyy-MM-dd} 00:00 {zone.Id})? The next cycle re-reads from there.", parse.GetValue(yes)).ConfigureAwait(false))
+            if (!await Confirmation.AskAsync(env, $"Move the watermark of {target} back to {SqliteStore.Format(instant)} ({(settings.UsageTimeZone is null ? $"the earliest start of {day:yyyy-MM-dd} in any time zone" : $"{day:yyyy-MM-dd} 00:00 {zone.Id}")})? The next cycle re-reads from there.", parse.GetValue(yes)).ConfigureAwait(false))
             {
                 await env.Out.WriteLineAsync("Not reset.").ConfigureAwait(false);
                 return ExitCodes.Failure;

@@ -1,14 +1,19 @@
 using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Dify;
 
 namespace DifyUsageExporter.Hosting;
 
 /// <summary>The composition root: the production <see cref="CommandEnvironment"/> and the export cycle factory.</summary>
 public static class Composition
 {
-    /// <summary>The export cycle of this build. The lead plugs ExportCycle in here.</summary>
+    /// <summary>The export cycle of this build: extract from Dify, deliver to API_Meter through the spool.</summary>
     public static CycleRunnerFactory CycleRunner { get; } =
-        (settings, store, loggers, environment) => new PlaceholderCycleRunner(loggers.CreateLogger<PlaceholderCycleRunner>());
+        (settings, store, loggers, environment) => new DifyExportCycle(settings, store, loggers, environment.Time, environment.Secrets);
+
+    /// <summary>The usage source of one-shot commands (export): the Dify extractor.</summary>
+    public static UsageSourceFactory UsageSource { get; } =
+        (settings, store, loggers, environment) => DifyUsageSource.Create(settings, store, loggers, environment.Time, environment.Secrets);
 
     /// <summary>The environment of the real process: console streams, system clock, process environment and ./.env.</summary>
     public static CommandEnvironment CreateProcessEnvironment() =>

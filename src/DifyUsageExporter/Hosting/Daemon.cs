@@ -48,7 +48,9 @@ public sealed class Daemon(CommandEnvironment env, CycleRunnerFactory runnerFact
             var status = new CycleStatus { StartedAt = env.Time.GetUtcNow() };
             var last = store.ReadLastCycle();
             status.Restore(last?.StartedAt, last?.FinishedAt, last?.Outcome, store.ReadLastCycleWithOutcome("success")?.FinishedAt);
-            var executor = new CycleExecutor(runnerFactory(settings, store, loggers, env), store, status, env.Time, loggers.CreateLogger<CycleExecutor>());
+            var runner = runnerFactory(settings, store, loggers, env);
+            using var ownedRunner = runner as IDisposable;
+            var executor = new CycleExecutor(runner, store, status, env.Time, loggers.CreateLogger<CycleExecutor>());
             var code = once
                 ? await RunOnceAsync(settings, executor, logger, stopSignal)
                 : await RunDaemonAsync(settings, store, executor, status, loggers, logger, stopSignal);
