@@ -33,7 +33,7 @@ internal sealed class JsonLinesLogger(string category, JsonLinesLoggerProvider p
             json.WriteStartObject();
             json.WriteString("timestamp", provider.Time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
             json.WriteString("level", LogLevels.Name(logLevel));
-            json.WriteString("message", masker.Apply(formatter(state, exception)));
+            json.WriteString("message", masker.Apply(MessageTemplate.TryRender(state) ?? formatter(state, exception)));
             json.WriteStartObject("context");
             json.WriteString("module", category.StartsWith(RootNamespace, StringComparison.Ordinal) ? category[RootNamespace.Length..] : category);
             if (eventId.Id != 0)

@@ -70,4 +70,16 @@ public class JsonLinesLoggerTests
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("level").GetString());
         levels.ShouldBe(expected);
     }
+    [Fact]
+    public void Dates_and_instants_in_messages_are_written_in_iso_form_not_us_style()
+    {
+        var (factory, output) = Create();
+        var logger = factory.CreateLogger("DifyUsageExporter.Dify.DifyUsageSource");
+        var tokyoInstant = new DateTimeOffset(2026, 3, 1, 9, 30, 0, TimeSpan.FromHours(9));
+        logger.LogInformation("Extracted {From}..{To} from {At}, cost {Cost}, {{literal}}", new DateOnly(2026, 3, 1), new DateOnly(2026, 3, 15), tokyoInstant, 0.0000006m);
+
+        var line = JsonLogAssert.EveryLineHasExactlyFourFields(output.ToString()).Single();
+        // 09:30 in Tokyo (UTC+9) is 00:30 UTC.
+        line.GetProperty("message").GetString().ShouldBe("Extracted 2026-03-01..2026-03-15 from 2026-03-01T00:30:00.000Z, cost 0.0000006, {literal}");
+    }
 }
