@@ -10,8 +10,12 @@ internal static class Program
         {
             case "dify":
                 return await Dify.DifyCommand.RunAsync(rest, Console.Out).ConfigureAwait(false);
+            case "meter":
+                return await Meter.MeterCommand.RunAsync(rest).ConfigureAwait(false);
+            case "demo":
+                return await Demo.DemoCommand.RunAsync(rest, Console.Out).ConfigureAwait(false);
             default:
-                await Console.Error.WriteLineAsync("usage: Simulators dify [--port N] [--seed N] ... (see tests/Simulators/README.md)").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("usage: Simulators dify|meter|demo [options] (see tests/Simulators/README.md)").ConfigureAwait(false);
                 return 2;
         }
     }

@@ -116,4 +116,35 @@ public class CheckCommandTests
         DifyDiagnostics.Diagnose(ex, settings).Failure.ShouldBe(DifyCheckFailure.Dns);
         DifyDiagnostics.Diagnose(new DifyApiException("x", "/console/api/login", 404, "not_found", null), settings).Failure.ShouldBe(DifyCheckFailure.NotDify);
     }
+    [Fact]
+    public async Task Check_api_meter_and_dify_together_report_both_and_a_bad_meter_token_fails_the_check()
+    {
+        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.Legacy, Workspace = new SimWorkspace() }, Ct);
+        await using var meter = await global::Simulators.Meter.FakeApiMeter.StartAsync("meter-token-good-1");
+        ExporterSettings WithMeter(string token) => Settings(sim.BaseUrl) with
+        {
+            ExternalApiUrl = meter.Url,
+            ExternalApiToken = token,
+            ApiMeterTenantId = Guid.Parse("00000000-0000-4000-8000-000000000001"),
+        };
+
+        var good = new CliTestEnvironment(WithMeter("meter-token-good-1"));
+        (await CheckCommand.RunAsync(good.Env, json: true, dify: true, apiMeter: true, Ct)).ShouldBe(ExitCodes.Success);
+        using (var doc = JsonDocument.Parse(good.Out.ToString()))
+        {
+            doc.RootElement.GetProperty("dify").GetProperty("ok").GetBoolean().ShouldBeTrue();
+            var apiMeter = doc.RootElement.GetProperty("api_meter");
+            apiMeter.GetProperty("ok").GetBoolean().ShouldBeTrue();
+            apiMeter.GetProperty("token_accepted").GetBoolean().ShouldBeTrue();
+        }
+
+        // The probe writes no usage data.
+        meter.Rows().ShouldBeEmpty();
+
+        var bad = new CliTestEnvironment(WithMeter("meter-token-wrong-2"));
+        (await CheckCommand.RunAsync(bad.Env, json: false, dify: false, apiMeter: true, Ct)).ShouldBe(ExitCodes.Failure);
+        bad.Out.ToString().ShouldStartWith("API_Meter: FAILED");
+        bad.Out.ToString().ShouldNotContain("Dify:");
+        bad.Out.ToString().ShouldNotContain("meter-token-wrong-2");
+    }
 }

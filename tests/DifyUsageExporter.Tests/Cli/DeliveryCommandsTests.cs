@@ -148,4 +148,29 @@ public sealed class DeliveryCommandsTests
         marks.Single(m => m.AppId == "app-2").Watermark.ShouldBe(new DateTimeOffset(2026, 3, 9, 0, 0, 0, TimeSpan.Zero));
         (await CliHarness.InvokeAsync(h, "watermark", "reset", "--app", "all", "--date", "2026-02-01", "--yes")).Out.ShouldContain("Reset 2");
     }
+    [Fact]
+    public async Task Commands_that_write_state_are_refused_while_another_cycle_holds_the_lock()
+    {
+        await using var h = await CreateAsync();
+        using (var held = DifyUsageExporter.Sync.CycleLock.TryAcquire(h.Settings.DataDir))
+        {
+            held.ShouldNotBeNull();
+            foreach (var args in new[]
+            {
+                new[] { "export", "--from", "2026-03-01", "--to", "2026-03-02" },
+                new[] { "spool", "resend", "--all" },
+                new[] { "watermark", "reset", "--app", "all", "--date", "2026-03-01", "--yes" },
+            })
+            {
+                var refused = await CliHarness.InvokeAsync(h, args);
+                refused.ExitCode.ShouldBe(ExitCodes.Failure, string.Join(' ', args));
+                refused.Error.ShouldContain("another process is running an export cycle");
+            }
+
+            // Reading is allowed while a cycle runs.
+            (await CliHarness.InvokeAsync(h, "spool", "list")).ExitCode.ShouldBe(ExitCodes.Success);
+        }
+
+        (await CliHarness.InvokeAsync(h, "export", "--from", "2026-03-01", "--to", "2026-03-02")).ExitCode.ShouldBe(ExitCodes.Success);
+    }
 }
