@@ -43,8 +43,8 @@ public static class ExportCommand
 
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var first = ParseDay(parse.GetValue(from)!, "--from");
-            var last = ParseDay(parse.GetValue(to)!, "--to");
+            var first = CliArguments.ParseDay(parse.GetValue(from)!, "--from");
+            var last = CliArguments.ParseDay(parse.GetValue(to)!, "--to");
             if (first > last)
             {
                 throw new CliException($"--from {first:yyyy-MM-dd} is after --to {last:yyyy-MM-dd}.", ExitCodes.Usage);
@@ -91,10 +91,6 @@ public static class ExportCommand
         return command;
     }
 
-    internal static DateOnly ParseDay(string text, string option) =>
-        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
-            ? day
-            : throw new CliException($"{option} '{text}' is not a date; use YYYY-MM-DD.", ExitCodes.Usage);
 }
 
 /// <summary>JSON Lines and CSV audit files of daily keys or ledger events.</summary>

@@ -31,8 +31,8 @@ public static class UsageCommand
 
         command.SetAction((parse, ct) =>
         {
-            var first = ParseDay(parse.GetValue(from), "--from");
-            var last = parse.GetValue(to) is { } t ? ParseDay(t, "--to") : first;
+            var first = CliArguments.ParseDay(parse.GetValue(from), "--from");
+            var last = parse.GetValue(to) is { } t ? CliArguments.ParseDay(t, "--to") : first;
             if (last < first)
             {
                 throw new CliException($"--to {last:yyyy-MM-dd} is before --from {first:yyyy-MM-dd}.", ExitCodes.Usage);
@@ -46,10 +46,6 @@ public static class UsageCommand
     /// <summary>The parsed options of <c>usage</c>.</summary>
     public sealed record UsageRequest(DateOnly From, DateOnly To, string? By, bool Json, bool LedgerOnly, bool Full);
 
-    private static DateOnly ParseDay(string? text, string option) =>
-        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
-            ? day
-            : throw new CliException($"{option} must be a date YYYY-MM-DD (got '{text}').", ExitCodes.Usage);
 
     /// <summary>Runs the command; <paramref name="handler"/> lets tests point the Dify client at a fake.</summary>
     public static async Task<int> RunAsync(CommandEnvironment env, UsageRequest request, CancellationToken cancellationToken, HttpMessageHandler? handler = null)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using DifyUsageExporter.Storage;
+using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Cli;
 
@@ -56,17 +57,11 @@ public static class WatermarkCommand
         command.Options.Add(yes);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var day = ExportCommand.ParseDay(parse.GetValue(date)!, "--date");
+            var day = CliArguments.ParseDay(parse.GetValue(date)!, "--date");
             var appId = parse.GetValue(app)!;
             var settings = env.LoadSettings();
             var zone = settings.UsageTimeZone ?? TimeZoneInfo.Utc;
-            var local = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
-            while (zone.IsInvalidTime(local))
-            {
-                local = local.AddMinutes(30);
-            }
-
-            var instant = new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(local, zone), TimeSpan.Zero);
+            var instant = UsageTime.StartOfDay(day, zone);
             if (settings.UsageTimeZone is null)
             {
                 // Without USAGE_TIMEZONE the usage zone is the Dify account's, unknown here: go back to the

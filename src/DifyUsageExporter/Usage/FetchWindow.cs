@@ -11,8 +11,7 @@ namespace DifyUsageExporter.Usage;
 public static class FetchWindow
 {
     /// <summary>Today's date in <paramref name="zone"/> at <paramref name="now"/>.</summary>
-    public static DateOnly Today(DateTimeOffset now, TimeZoneInfo zone) =>
-        DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
+    public static DateOnly Today(DateTimeOffset now, TimeZoneInfo zone) => UsageTime.LocalDate(now, zone);
 
     /// <summary>The inclusive days [From, To] of the period, before lookback and clamping.</summary>
     public static (DateOnly From, DateOnly To) Period(FetchPeriod period, DateOnly today, DateOnly? customStart, DateOnly? customEnd)
