@@ -13,7 +13,7 @@ namespace DifyUsageExporter.Web;
 /// </summary>
 public sealed class HealthServer : IAsyncDisposable
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new UtcInstantJsonConverter() } };
 
     private readonly WebApplication app;
     private readonly PrometheusMetrics metrics = new();

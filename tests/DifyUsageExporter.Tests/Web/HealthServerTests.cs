@@ -44,6 +44,8 @@ public class HealthServerTests
         body.GetProperty("lastCycle").GetProperty("finishedAt").GetDateTimeOffset().ShouldBe(T0.AddMinutes(2));
         body.GetProperty("lastSuccessAt").GetDateTimeOffset().ShouldBe(T0.AddMinutes(2));
         body.GetProperty("nextRunAt").GetDateTimeOffset().ShouldBe(T0.AddDays(1));
+        // Instants are written like the logs: UTC, milliseconds, Z.
+        body.GetProperty("nextRunAt").GetString()!.ShouldMatch(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$");
 
         var metrics = await client.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
         metrics.ShouldContain("# TYPE dify_exporter_cycles_total counter");

@@ -133,7 +133,7 @@ public static class DifyCommand
         var o = sim.Options;
         var inv = CultureInfo.InvariantCulture;
         await output.WriteLineAsync(string.Create(inv, $"Dify simulator {o.EffectiveVersion} ({o.AuthMode}{(o.IsSecure ? ", secure" : string.Empty)}) listening on {sim.BaseUrl}")).ConfigureAwait(false);
-        await output.WriteLineAsync($"  DIFY_BASE_URL={sim.BaseUrl.ToString().TrimEnd('/')}").ConfigureAwait(false);
+        await output.WriteLineAsync($"  DIFY_API_BASE_URL={sim.BaseUrl.ToString().TrimEnd('/')}").ConfigureAwait(false);
         await output.WriteLineAsync($"  DIFY_EMAIL={o.Email}").ConfigureAwait(false);
         await output.WriteLineAsync($"  DIFY_PASSWORD={o.Password}").ConfigureAwait(false);
         if (o.AdminApiKey is not null)
