@@ -46,19 +46,19 @@ public static class MeterCommand
 
         await using var meter = await FakeApiMeter.StartAsync(token, port, path, host).ConfigureAwait(false);
         await Console.Out.WriteLineAsync($"SIMULATED API_Meter listening: EXTERNAL_API_URL={meter.Url} (Bearer token set by --token). Ctrl+C to stop.").ConfigureAwait(false);
-        using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        // SIGINT and SIGTERM both stop it (the web host inside swallows SIGTERM otherwise, and the
+        // process would never exit under `kill` or a supervisor).
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
         {
-            e.Cancel = true;
-            stop.Cancel();
-        };
-        try
-        {
-            await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, stop.Token).ConfigureAwait(false);
+            context.Cancel = true;
+            stop.TrySetResult();
         }
-        catch (OperationCanceledException)
+
+        using (System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal))
+        using (System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal))
         {
-            // Ctrl+C: a normal stop.
+            await stop.Task.ConfigureAwait(false);
         }
 
         var rows = meter.Rows();
