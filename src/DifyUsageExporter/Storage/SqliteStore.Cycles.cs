@@ -13,35 +13,23 @@ public sealed partial class SqliteStore
     /// <summary>Records the start of a cycle; call while holding the cycle lock.</summary>
     public async Task RecordCycleStartAsync(string id, string trigger, DateTimeOffset startedAt, CancellationToken cancellationToken)
     {
-        await WriteGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        await WriteAsync(async connection =>
         {
-            using var connection = OpenConnection();
             using var transaction = connection.BeginTransaction();
             // Holding the lock means no other cycle runs: unfinished rows belong to crashed processes.
             Execute(connection, transaction, "UPDATE cycles SET outcome = $o, finished_at = $at, summary = 'the process ended before the cycle finished' WHERE finished_at IS NULL", ("$o", AbandonedOutcome), ("$at", Format(startedAt)));
             Execute(connection, transaction, "INSERT INTO cycles (id, trigger, started_at) VALUES ($id, $t, $at)", ("$id", id), ("$t", trigger), ("$at", Format(startedAt)));
             transaction.Commit();
-        }
-        finally
-        {
-            WriteGate.Release();
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records the end of a cycle with its outcome (success, spooled, failed, cancelled).</summary>
     public async Task RecordCycleEndAsync(string id, DateTimeOffset finishedAt, string outcome, string summary, CancellationToken cancellationToken)
     {
-        await WriteGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        await WriteAsync(async connection =>
         {
-            using var connection = OpenConnection();
             Execute(connection, null, "UPDATE cycles SET finished_at = $at, outcome = $o, summary = $s WHERE id = $id", ("$at", Format(finishedAt)), ("$o", outcome), ("$s", summary), ("$id", id));
-        }
-        finally
-        {
-            WriteGate.Release();
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The most recently started cycle, or null when none ran yet.</summary>

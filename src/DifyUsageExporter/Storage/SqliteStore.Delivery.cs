@@ -62,10 +62,8 @@ public sealed partial class SqliteStore
             return batches;
         }
 
-        await WriteGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        await WriteAsync(async connection =>
         {
-            using var connection = OpenConnection();
             using var transaction = connection.BeginTransaction();
             var now = Now();
 
@@ -125,11 +123,7 @@ public sealed partial class SqliteStore
             }
 
             transaction.Commit();
-        }
-        finally
-        {
-            WriteGate.Release();
-        }
+        }, cancellationToken).ConfigureAwait(false);
 
         return batches;
     }
@@ -168,10 +162,8 @@ public sealed partial class SqliteStore
     /// </summary>
     public async Task MarkDeliveredAsync(IReadOnlyList<OutboxRow> rows, CancellationToken cancellationToken)
     {
-        await WriteGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        await WriteAsync(async connection =>
         {
-            using var connection = OpenConnection();
             using var transaction = connection.BeginTransaction();
             var now = Now();
             using var delete = connection.CreateCommand();
@@ -203,11 +195,7 @@ public sealed partial class SqliteStore
             }
 
             transaction.Commit();
-        }
-        finally
-        {
-            WriteGate.Release();
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -219,10 +207,8 @@ public sealed partial class SqliteStore
     public async Task<IReadOnlyList<string>> MarkFailedAsync(IReadOnlyList<OutboxRow> rows, int attempts, string error, bool countCycle, int maxSpoolRetries, CancellationToken cancellationToken)
     {
         var dead = new SortedSet<string>(StringComparer.Ordinal);
-        await WriteGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        await WriteAsync(async connection =>
         {
-            using var connection = OpenConnection();
             using var transaction = connection.BeginTransaction();
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
@@ -251,11 +237,7 @@ public sealed partial class SqliteStore
             }
 
             transaction.Commit();
-        }
-        finally
-        {
-            WriteGate.Release();
-        }
+        }, cancellationToken).ConfigureAwait(false);
 
         return dead.ToList();
     }
@@ -263,19 +245,13 @@ public sealed partial class SqliteStore
     /// <summary>Deletes a spooled batch (operator's `spool discard`). Returns the number of rows removed.</summary>
     public async Task<int> DiscardBatchAsync(string batchId, CancellationToken cancellationToken)
     {
-        await WriteGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        return await WriteAsync(async connection =>
         {
-            using var connection = OpenConnection();
             using var command = connection.CreateCommand();
             command.CommandText = "DELETE FROM outbox WHERE batch_id = $b";
             command.Parameters.AddWithValue("$b", batchId);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            WriteGate.Release();
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A delivery-owned value of the kv table (keys are prefixed "delivery.").</summary>
@@ -290,20 +266,14 @@ public sealed partial class SqliteStore
 
     public async Task WriteDeliveryStateAsync(string key, string value, CancellationToken cancellationToken)
     {
-        await WriteGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        await WriteAsync(async connection =>
         {
-            using var connection = OpenConnection();
             using var command = connection.CreateCommand();
             command.CommandText = "INSERT INTO kv (key, value, updated_at) VALUES ($k, $v, $now) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
             command.Parameters.AddWithValue("$k", "delivery." + key);
             command.Parameters.AddWithValue("$v", value);
             command.Parameters.AddWithValue("$now", Now());
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            WriteGate.Release();
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -13,6 +13,8 @@ public sealed record AppWatermark(string AppId, string AppName, DateTimeOffset W
 
 public sealed partial class SqliteStore
 {
+    private static readonly string[] EventTextParameters = ["$id", "$src", "$app", "$appName", "$mode", "$user", "$userType", "$at", "$date", "$provider", "$model", "$cur", "$cost", "$now"];
+
     /// <summary>
     /// Replaces, per source (Dify message or workflow run), all stored events of that source by the
     /// given ones, in one transaction. An empty list deletes the source's events. Re-reading a
@@ -25,10 +27,8 @@ public sealed partial class SqliteStore
             return;
         }
 
-        await WriteGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        await WriteAsync(async connection =>
         {
-            using var connection = OpenConnection();
             using var transaction = connection.BeginTransaction();
             var now = Now();
 
@@ -55,7 +55,7 @@ public sealed partial class SqliteStore
                         THEN usage_events.updated_at ELSE excluded.updated_at END
                 """;
             var p = new Dictionary<string, SqliteParameter>(StringComparer.Ordinal);
-            foreach (var name in new[] { "$id", "$src", "$app", "$appName", "$mode", "$user", "$userType", "$at", "$date", "$provider", "$model", "$cur", "$cost", "$now" })
+            foreach (var name in EventTextParameters)
             {
                 p[name] = upsert.Parameters.Add(name, SqliteType.Text);
             }
@@ -92,11 +92,7 @@ public sealed partial class SqliteStore
             }
 
             transaction.Commit();
-        }
-        finally
-        {
-            WriteGate.Release();
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Streams the events of usage days <paramref name="from"/>..<paramref name="to"/> (inclusive), ordered by day and id.</summary>
@@ -138,10 +134,8 @@ public sealed partial class SqliteStore
     /// <summary>Records, for each day of an extraction, whether every app was read completely.</summary>
     public async Task RecordDayExtractionsAsync(IEnumerable<DayExtraction> days, CancellationToken cancellationToken)
     {
-        await WriteGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        await WriteAsync(async connection =>
         {
-            using var connection = OpenConnection();
             using var transaction = connection.BeginTransaction();
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
@@ -166,11 +160,7 @@ public sealed partial class SqliteStore
             }
 
             transaction.Commit();
-        }
-        finally
-        {
-            WriteGate.Release();
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The recorded completeness of days <paramref name="from"/>..<paramref name="to"/>; days never extracted are absent.</summary>
@@ -212,10 +202,8 @@ public sealed partial class SqliteStore
     /// <summary>Sets an app's watermark. Call only after everything it covers is stored.</summary>
     public async Task SetWatermarkAsync(string appId, string appName, DateTimeOffset watermark, CancellationToken cancellationToken)
     {
-        await WriteGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        await WriteAsync(async connection =>
         {
-            using var connection = OpenConnection();
             using var command = connection.CreateCommand();
             command.CommandText = """
                 INSERT INTO app_watermarks (app_id, app_name, watermark, updated_at) VALUES ($id, $name, $w, $now)
@@ -226,11 +214,7 @@ public sealed partial class SqliteStore
             command.Parameters.AddWithValue("$w", Format(watermark));
             command.Parameters.AddWithValue("$now", Now());
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            WriteGate.Release();
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -239,21 +223,15 @@ public sealed partial class SqliteStore
     /// </summary>
     public async Task<int> ResetWatermarksAsync(string? appId, DateTimeOffset watermark, CancellationToken cancellationToken)
     {
-        await WriteGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        return await WriteAsync(async connection =>
         {
-            using var connection = OpenConnection();
             using var command = connection.CreateCommand();
             command.CommandText = "UPDATE app_watermarks SET watermark = $w, updated_at = $now WHERE ($id IS NULL OR app_id = $id) AND watermark > $w";
             command.Parameters.AddWithValue("$w", Format(watermark));
             command.Parameters.AddWithValue("$now", Now());
             command.Parameters.AddWithValue("$id", (object?)appId ?? DBNull.Value);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            WriteGate.Release();
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 }
 

@@ -70,6 +70,29 @@ public sealed partial class SqliteStore : IDisposable
         return connection;
     }
 
+    /// <summary>Runs <paramref name="work"/> on a fresh connection while holding <see cref="WriteGate"/>.</summary>
+    internal async Task<T> WriteAsync<T>(Func<SqliteConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await WriteGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var connection = OpenConnection();
+            return await work(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            WriteGate.Release();
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> on a fresh connection while holding <see cref="WriteGate"/>.</summary>
+    internal Task WriteAsync(Func<SqliteConnection, Task> work, CancellationToken cancellationToken) =>
+        WriteAsync(async connection =>
+        {
+            await work(connection).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
     /// <summary>Returns true when the store answers a trivial query (used by /health).</summary>
     public bool IsHealthy(out string? problem)
     {
