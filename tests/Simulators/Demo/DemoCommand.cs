@@ -17,13 +17,17 @@ public static class DemoCommand
 {
     private const string MeterToken = "demo-meter-token-0001";
 
-    /// <param name="args"><c>[--seed N] [--exporter path/to/dify-usage-exporter.dll]</c> (the latter for tests; default: dotnet run the project).</param>
+    /// <summary>The Dify version the simulation speaks by default: the current release, with every kind it bills.</summary>
+    public const string DefaultVersion = "1.17.1";
+
+    /// <param name="args"><c>[--seed N] [--version V] [--exporter path/to/dify-usage-exporter.dll]</c> (the latter for tests; default: dotnet run the project).</param>
     /// <param name="workingDirectory">Where ./.env is looked for (default: the current directory).</param>
     public static async Task<int> RunAsync(string[] args, TextWriter output, string? workingDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         var seed = 1;
+        var version = DefaultVersion;
         string? exporterDll = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -32,11 +36,14 @@ public static class DemoCommand
                 case "--seed" when i + 1 < args.Length:
                     seed = int.Parse(args[++i], CultureInfo.InvariantCulture);
                     break;
+                case "--version" when i + 1 < args.Length:
+                    version = args[++i];
+                    break;
                 case "--exporter" when i + 1 < args.Length:
                     exporterDll = Path.GetFullPath(args[++i]);
                     break;
                 default:
-                    await output.WriteLineAsync("usage: demo [--seed N] [--exporter path/to/dify-usage-exporter.dll]").ConfigureAwait(false);
+                    await output.WriteLineAsync("usage: demo [--seed N] [--version 1.17.1] [--exporter path/to/dify-usage-exporter.dll]").ConfigureAwait(false);
                     return 2;
             }
         }
@@ -49,10 +56,10 @@ public static class DemoCommand
             return await RunExporterAsync(root, exporterDll, null, line => output.WriteLine(line)).ConfigureAwait(false);
         }
 
-        return await SimulateAsync(root, exporterDll, seed, output).ConfigureAwait(false);
+        return await SimulateAsync(root, exporterDll, seed, version, output).ConfigureAwait(false);
     }
 
-    private static async Task<int> SimulateAsync(string root, string? exporterDll, int seed, TextWriter output)
+    private static async Task<int> SimulateAsync(string root, string? exporterDll, int seed, string version, TextWriter output)
     {
         var inv = CultureInfo.InvariantCulture;
         await output.WriteLineAsync("================================================================================").ConfigureAwait(false);
@@ -61,11 +68,13 @@ public static class DemoCommand
         await output.WriteLineAsync(" simulators on 127.0.0.1, with a generated workspace. No real data is touched.").ConfigureAwait(false);
         await output.WriteLineAsync("================================================================================").ConfigureAwait(false);
 
-        var generator = new GeneratorOptions { Seed = seed };
+        var generator = GeneratorOptions.ForVersion(version, seed);
         var workspace = WorkspaceGenerator.Generate(generator);
         await using var dify = await DifySimulator.StartAsync(new DifySimulatorOptions
         {
             AuthMode = DifyAuthMode.CookieBase64,
+            Version = version,
+            SupportsTriggeredFromFilter = generator.CurrentDifyKinds,
             AccountTimeZone = "Asia/Tokyo",
             Workspace = workspace,
         }).ConfigureAwait(false);
@@ -75,7 +84,7 @@ public static class DemoCommand
         var emptyEnvFile = Path.Combine(dataDir, "empty.env");
         await File.WriteAllTextAsync(emptyEnvFile, string.Empty).ConfigureAwait(false);
 
-        await output.WriteLineAsync(string.Create(inv, $"Dify simulator:      {dify.BaseUrl} ({dify.Options.EffectiveVersion}, Base64-password cookie era, account zone {dify.Options.AccountTimeZone}, {workspace.Apps.Count} apps)")).ConfigureAwait(false);
+        await output.WriteLineAsync(string.Create(inv, $"Dify simulator:      {dify.BaseUrl} ({dify.Options.EffectiveVersion}, Base64-password cookie era, account zone {dify.Options.AccountTimeZone}, {workspace.Apps.Count} apps, {workspace.Datasets.Count} knowledge bases)")).ConfigureAwait(false);
         await output.WriteLineAsync($"API_Meter simulator: {meter.Url}").ConfigureAwait(false);
         await output.WriteLineAsync(string.Create(inv, $"Exporting usage days {range.First:yyyy-MM-dd}..{range.Last:yyyy-MM-dd}; state in {dataDir}")).ConfigureAwait(false);
         await output.WriteLineAsync("--- exporter log (JSON Lines, shortened) ---").ConfigureAwait(false);

@@ -11,7 +11,9 @@ public static class DifyCommand
              [--version 1.9.1] [--timezone Asia/Tokyo] [--email E] [--password P] [--admin-key K]
              [--apps N] [--conversations N] [--messages N] [--runs N] [--debug-runs N]
              [--start 2026-03-01] [--end 2026-03-15] [--token-ttl-minutes N] [--latency-ms N]
-             [--triggered-from-filter] [--role owner|admin|editor|normal]
+             [--triggered-from-filter] [--role owner|admin|editor|normal] [--hide-nested-agent-usage]
+        --version 1.12 or later (e.g. 1.17.1): the current-Dify profile (agent apps, knowledge pipelines,
+        trigger runs, nested agent usage; data 2026-06-24..2026-07-08, Base64 password by default).
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output)
@@ -35,7 +37,9 @@ public static class DifyCommand
             ? new DateTimeOffset(DateOnly.ParseExact(v, "yyyy-MM-dd", CultureInfo.InvariantCulture).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)
             : d;
 
-        var defaults = new GeneratorOptions();
+        // --version 1.12 and later (e.g. 1.17.1) is the current-Dify profile: agent apps, nested agent
+        // usage, trigger runs, knowledge pipelines, data across the agent usage fix of 2026-07-01.
+        var defaults = GeneratorOptions.ForVersion(a.GetValueOrDefault("version"));
         var apps = Int("apps", -1);
         var gen = defaults with
         {
@@ -52,7 +56,7 @@ public static class DifyCommand
             Start = Date("start", defaults.Start),
             End = Date("end", defaults.End),
         };
-        var auth = Str("auth", "cookie") switch
+        var auth = Str("auth", GeneratorOptions.IsCurrentDify(a.GetValueOrDefault("version")) ? "cookie-b64" : "cookie") switch
         {
             "legacy" => DifyAuthMode.Legacy,
             "cookie" => DifyAuthMode.Cookie,
@@ -72,7 +76,8 @@ public static class DifyCommand
             AdminApiKey = a.GetValueOrDefault("admin-key"),
             AccessTokenTtl = TimeSpan.FromMinutes(Int("token-ttl-minutes", 60)),
             Latency = TimeSpan.FromMilliseconds(Int("latency-ms", 0)),
-            SupportsTriggeredFromFilter = a.ContainsKey("triggered-from-filter"),
+            SupportsTriggeredFromFilter = a.ContainsKey("triggered-from-filter") || defaults.CurrentDifyKinds,
+            HideNestedAgentUsage = a.ContainsKey("hide-nested-agent-usage"),
             AccountRole = Str("role", "owner"),
             Workspace = WorkspaceGenerator.Generate(gen),
         };
@@ -97,7 +102,7 @@ public static class DifyCommand
 
     private static Dictionary<string, string?> Parse(string[] args)
     {
-        var flags = new HashSet<string> { "secure", "triggered-from-filter" };
+        var flags = new HashSet<string> { "secure", "triggered-from-filter", "hide-nested-agent-usage" };
         var d = new Dictionary<string, string?>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {

@@ -89,6 +89,11 @@ public sealed class DifySimulator : IAsyncDisposable
         AppEndpoints.Map(api, this);
         ConversationEndpoints.Map(api, this);
         WorkflowEndpoints.Map(api, this);
+        PipelineEndpoints.MapDatasets(api);
+        if (Options.ServesCurrentDifyApi)
+        {
+            CurrentDifyEndpoints.Map(api, this);
+        }
         _app.MapFallback(() => DifyResult.NotFound());
     }
 

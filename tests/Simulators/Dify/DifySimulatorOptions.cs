@@ -94,6 +94,23 @@ public sealed class DifySimulatorOptions
     /// <summary>Opening a conversation detail bumps its <c>updated_at</c> (1.9.x behaviour).</summary>
     public bool DetailBumpsUpdatedAt { get; init; }
 
+    /// <summary>
+    /// Serves the console API of Dify 1.12+ (agent apps, knowledge pipelines); default: from
+    /// <see cref="EffectiveVersion"/> (1.12 and later).
+    /// </summary>
+    public bool? CurrentDifyApi { get; init; }
+
+    public bool ServesCurrentDifyApi => CurrentDifyApi ?? GeneratorOptions.IsCurrentDify(EffectiveVersion);
+
+    /// <summary>
+    /// Reconcile trap: node executions leave out the nested agent usage (as a build that never wrote it)
+    /// while the run's <c>total_tokens</c>, and so Dify's workflow statistics, still count it.
+    /// </summary>
+    public bool HideNestedAgentUsage { get; init; }
+
+    /// <summary>Bad-input trap: nested agent usage with <c>total_tokens</c> that is not a number.</summary>
+    public bool MalformedNestedAgentUsage { get; init; }
+
     /// <summary>Real-time delay added to every request.</summary>
     public TimeSpan Latency { get; init; }
 

@@ -47,6 +47,37 @@ public sealed record GeneratorOptions
     /// <summary>The account that owns the workspace (the simulator's login account by default).</summary>
     public SimAccount Owner { get; init; } = new(new Guid("8f2c1d3e-4b5a-4c6d-9e7f-0a1b2c3d4e5f"), "Ops Admin", "ops@example.com");
 
+    /// <summary>
+    /// Dify 1.12–1.17 kinds: agent apps (mode <c>agent</c>), a workflow with nested agent-node usage and
+    /// trigger-started runs, knowledge bases with pipelines (production and preview runs).
+    /// </summary>
+    public bool CurrentDifyKinds { get; init; }
+
+    /// <summary>Agent apps (with <see cref="CurrentDifyKinds"/>).</summary>
+    public int AgentApps { get; init; } = 2;
+
+    /// <summary>Knowledge bases with a pipeline (with <see cref="CurrentDifyKinds"/>); one classic knowledge base is added too.</summary>
+    public int PipelineDatasets { get; init; } = 2;
+
+    /// <summary>Agent messages created before this instant were stored with 0 tokens (Dify before PR #38270, about 2026-07-01).</summary>
+    public DateTimeOffset AgentUsageRecordedFrom { get; init; } = new(2026, 7, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>
+    /// The workspace shape of a simulated Dify version: <c>1.12</c> and later (e.g. <c>1.17.1</c>) add the
+    /// current kinds and move the data window to 2026-06-24..2026-07-08, across the agent usage fix.
+    /// </summary>
+    public static GeneratorOptions ForVersion(string? version, int seed = 1)
+    {
+        var options = new GeneratorOptions { Seed = seed };
+        return IsCurrentDify(version)
+            ? options with { CurrentDifyKinds = true, Start = new DateTimeOffset(2026, 6, 24, 0, 0, 0, TimeSpan.Zero), End = new DateTimeOffset(2026, 7, 8, 0, 0, 0, TimeSpan.Zero) }
+            : options;
+    }
+
+    /// <summary>True for Dify 1.12 and later (the versions with agent apps and knowledge pipelines).</summary>
+    public static bool IsCurrentDify(string? version)
+        => version is not null && Version.TryParse(version.Split('-')[0], out var v) && v >= new Version(1, 12);
+
     /// <summary>Writes workflow app-log <c>created_at</c> at run finish (older Dify) for some runs.</summary>
     public bool SomeLogsAtFinish { get; init; } = true;
 }

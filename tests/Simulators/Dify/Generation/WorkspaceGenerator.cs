@@ -76,9 +76,15 @@ public sealed partial class WorkspaceGenerator
             ws.Apps.Add(ChatApp("chat", $"Archived {++n}", agentConfig: false, archived: true));
         }
 
+        if (_o.CurrentDifyKinds)
+        {
+            AddCurrentDifyKinds(ws, ref n);
+        }
+
         if (_o.UnknownModeApps)
         {
-            foreach (var mode in new[] { "channel", "rag-pipeline", "agent" })
+            // With the current kinds, "agent" is a real app above; a future mode stands in for "unknown".
+            foreach (var mode in _o.CurrentDifyKinds ? new[] { "channel", "rag-pipeline", "voice-agent" } : ["channel", "rag-pipeline", "agent"])
             {
                 ws.Apps.Add(new SimApp { Id = NewId(), Name = $"Other {mode}", Mode = mode, CreatedAt = AppCreatedAt() });
             }

@@ -28,5 +28,8 @@ public sealed class SimApp
     /// <summary>Workflow runs: production (<c>app-run</c>) and Studio (<c>debugging</c>).</summary>
     public List<SimWorkflowRun> Runs { get; init; } = [];
 
+    /// <summary>Agent apps (mode <c>agent</c>, Dify 1.12+): the roster agent id of <c>/console/api/agent</c>.</summary>
+    public Guid? AgentId { get; init; }
+
     public bool IsChatLike => ReportedMode is "chat" or "agent-chat" or "advanced-chat";
 }

@@ -15,6 +15,9 @@ public enum SimNodeUsageShape
     /// <summary>Only <c>execution_metadata.total_tokens/total_price</c>; input = total, output = 0, unknown model.</summary>
     MetadataOnly,
 
+    /// <summary>Agent node of the Dify Agent runtime: usage only in <c>execution_metadata.agent_log.agent_backend.usage</c> (PR #39354).</summary>
+    AgentNested,
+
     /// <summary>An iteration/loop container carrying its children's aggregated totals: never counted.</summary>
     Container,
 }
@@ -49,6 +52,9 @@ public sealed class SimNode
 
     /// <summary>Newer builds may offload big process_data; the usage stays.</summary>
     public bool ProcessDataTruncated { get; init; }
+
+    /// <summary>Agent nodes bound to an agent app: their runs show up in that agent's monitoring log as workflow rows.</summary>
+    public Guid? BoundAgentAppId { get; init; }
 
     /// <summary>Writes <c>execution_metadata</c> as <c>null</c> instead of <c>{}</c> for usage-less nodes.</summary>
     public bool NullMetadata { get; init; }

@@ -5,7 +5,8 @@ public sealed class SimWorkflowRun
 {
     public Guid Id { get; init; } = Guid.NewGuid();
 
-    /// <summary><c>app-run</c> (production) or <c>debugging</c> (Studio).</summary>
+    /// <summary><c>app-run</c> (production) or <c>debugging</c> (Studio); 1.12+ also <c>webhook</c>, <c>schedule</c>,
+    /// <c>plugin</c> (trigger-started, in the app logs) and <c>rag-pipeline-run</c> / <c>rag-pipeline-debugging</c>.</summary>
     public string TriggeredFrom { get; init; } = "app-run";
 
     /// <summary><c>succeeded</c>, <c>failed</c>, <c>stopped</c>, <c>partial-succeeded</c>.</summary>
@@ -31,6 +32,12 @@ public sealed class SimWorkflowRun
     public DateTimeOffset? LogCreatedAtOverride { get; init; }
 
     public DateTimeOffset LogCreatedAt => LogCreatedAtOverride ?? CreatedAt;
+
+    /// <summary>Trigger-started production runs: listed in the app logs, left out of Dify's workflow statistics.</summary>
+    public bool IsTriggerRun => TriggeredFrom is "webhook" or "schedule" or "plugin";
+
+    /// <summary>Runs the app logs list (production runs of workflow apps).</summary>
+    public bool IsLogged => TriggeredFrom == "app-run" || IsTriggerRun;
 
     public Guid? ConversationId { get; init; }
 

@@ -19,7 +19,8 @@ internal static class AppEndpoints
             }
 
             var mode = Query.Str(ctx, "mode") ?? "all";
-            if (!KnownModeFilters.Contains(mode))
+            var current = sim.Options.ServesCurrentDifyApi;
+            if (!KnownModeFilters.Contains(mode) && !(current && mode == "agent"))
             {
                 return DifyResult.InvalidParam($"mode: Input should be {string.Join(", ", KnownModeFilters)}", "mode");
             }
@@ -27,7 +28,8 @@ internal static class AppEndpoints
             var name = Query.Str(ctx, "name");
             var p = ConsoleAuth.Principal(ctx);
             var apps = p.Workspace.Apps
-                .Where(a => !a.Archived && (mode == "all" || a.Mode == mode))
+                // 1.12+: the default list leaves agent apps out; mode=agent lists them (with bound_agent_id).
+                .Where(a => !a.Archived && (mode == "all" ? !(current && a.Mode == "agent") : a.Mode == mode))
                 .Where(a => name is null || a.Name.Contains(name.Length > 30 ? name[..30] : name, StringComparison.OrdinalIgnoreCase))
                 .OrderByDescending(a => a.CreatedAt).ThenBy(a => a.Id)
                 .ToList();

@@ -29,7 +29,7 @@ internal sealed class SortedViews
 
     /// <summary>Production runs (app logs), ascending by (log created_at, log id).</summary>
     public SimWorkflowRun[] Logs(SimApp app)
-        => _logs.GetOrAdd(app.Id, _ => [.. app.Runs.Where(r => r.TriggeredFrom == "app-run").OrderBy(r => r.LogCreatedAt).ThenBy(r => r.LogId)]);
+        => _logs.GetOrAdd(app.Id, _ => [.. app.Runs.Where(r => r.IsLogged).OrderBy(r => r.LogCreatedAt).ThenBy(r => r.LogId)]);
 
     /// <summary>First index whose key is ≥ <paramref name="bound"/> (or &gt; when <paramref name="strict"/>).</summary>
     public static int LowerBound<T>(T[] items, Func<T, DateTimeOffset> key, DateTimeOffset bound, bool strict = false)

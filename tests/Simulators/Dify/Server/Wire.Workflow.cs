@@ -17,7 +17,9 @@ internal static partial class Wire
         => u.PriceFormat == SimPriceFormat.Number ? JsonValue.Create(u.TotalPrice) : JsonValue.Create(u.TotalPrice.ToString("F7", CultureInfo.InvariantCulture));
 
     /// <summary>One node execution (dify-api.md §7.4), shaped by <see cref="SimNode.Shape"/>.</summary>
-    public static JsonObject Node(SimWorkflowRun run, SimNode n)
+    /// <param name="hideNestedAgentUsage">Drops the nested agent usage (a build that never wrote it), while the run's total still counts it.</param>
+    /// <param name="malformedNestedAgentUsage">Writes the nested total as a word instead of a number.</param>
+    public static JsonObject Node(SimWorkflowRun run, SimNode n, bool hideNestedAgentUsage = false, bool malformedNestedAgentUsage = false)
     {
         JsonNode? processData = null;
         JsonNode? outputs = new JsonObject { ["text"] = "ok" };
@@ -56,6 +58,27 @@ internal static partial class Wire
                 outputs = new JsonObject { ["text"] = "agent answer", ["files"] = new JsonArray() };
                 meta = UsageMeta(u);
                 meta["tool_info"] = new JsonObject { ["icon"] = null };
+                break;
+            case SimNodeUsageShape.AgentNested when u is not null:
+                processData = new JsonObject();
+                outputs = new JsonObject { ["output"] = "agent answer" };
+                meta = new JsonObject
+                {
+                    ["agent_log"] = new JsonObject
+                    {
+                        ["agent_backend"] = new JsonObject
+                        {
+                            ["run_id"] = n.Id.ToString("N"),
+                            ["usage"] = hideNestedAgentUsage ? null : new JsonObject
+                            {
+                                ["total_tokens"] = malformedNestedAgentUsage ? JsonValue.Create("many") : JsonValue.Create(u.TotalTokens),
+                                ["completion_tokens"] = u.CompletionTokens,
+                                ["total_price"] = Price(u.TotalPrice, u.PriceFormat),
+                                ["currency"] = u.Currency,
+                            },
+                        },
+                    },
+                };
                 break;
             case SimNodeUsageShape.Container when u is not null:
                 outputs = new JsonObject { ["output"] = new JsonArray("a", "b") };
@@ -179,7 +202,7 @@ internal static partial class Wire
         ["created_from"] = r.CreatedFrom,
     }, r.CreatedBy).Also(o => o["created_at"] = Ts(r.LogCreatedAt));
 
-    private static JsonObject Also(this JsonObject o, Action<JsonObject> a)
+    public static JsonObject Also(this JsonObject o, Action<JsonObject> a)
     {
         a(o);
         return o;
@@ -227,6 +250,11 @@ internal static partial class Wire
             ["author_name"] = ownerName,
             ["has_draft_trigger"] = false,
         };
+        if (a.AgentId is { } agentId)
+        {
+            o["bound_agent_id"] = agentId.ToString();
+        }
+
         if (detail)
         {
             o["enable_site"] = true;

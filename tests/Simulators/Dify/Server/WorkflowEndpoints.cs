@@ -38,7 +38,7 @@ internal static class WorkflowEndpoints
 
             // Unknown run → 200 with an empty list, not 404.
             var nodes = sim.Index.Runs.TryGetValue(id, out var hit) && hit.App == app
-                ? hit.Run.Nodes.OrderBy(n => n.Index).Select(n => (JsonNode)Wire.Node(hit.Run, n))
+                ? hit.Run.Nodes.OrderBy(n => n.Index).Select(n => (JsonNode)Wire.Node(hit.Run, n, sim.Options.HideNestedAgentUsage, sim.Options.MalformedNestedAgentUsage))
                 : [];
             return DifyResult.Json(new JsonObject { ["data"] = new JsonArray([.. nodes]) });
         });

@@ -44,10 +44,10 @@ public sealed partial class GroundTruth
         }
     }
 
-    /// <summary>workflow: production runs (those with an app log) only, at the run's created_at.</summary>
+    /// <summary>workflow: production runs (those with an app log: app-run and trigger-started) only, at the run's created_at.</summary>
     private static void AddWorkflowEvents(SimApp app, List<TruthEvent> events)
     {
-        foreach (var run in app.Runs.Where(r => r.TriggeredFrom == "app-run"))
+        foreach (var run in app.Runs.Where(r => r.IsLogged))
         {
             AddNodeEvents(app, run, run.CreatedBy, run.CreatedAt, events);
         }
@@ -69,6 +69,10 @@ public sealed partial class GroundTruth
                     break;
                 case SimNodeUsageShape.OutputsOnly:
                     Add(events, app, node.Id.ToString(), user, at, Unknown, Unknown, u.PromptTokens, u.CompletionTokens, u.TotalPrice, "node");
+                    break;
+                case SimNodeUsageShape.AgentNested:
+                    // input = total − completion (only total and completion are reliable in the nested usage).
+                    Add(events, app, node.Id.ToString(), user, at, Unknown, Unknown, u.TotalTokens - u.CompletionTokens, u.CompletionTokens, u.TotalPrice, "node");
                     break;
                 case SimNodeUsageShape.MetadataOnly:
                     Add(events, app, node.Id.ToString(), user, at, Unknown, Unknown, u.TotalTokens, 0, u.TotalPrice, "node");

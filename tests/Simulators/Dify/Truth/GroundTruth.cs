@@ -30,11 +30,15 @@ public sealed partial class GroundTruth
                 case "workflow":
                     AddWorkflowEvents(app, events);
                     break;
+                case "agent":
+                    AddAgentEvents(app, events);
+                    break;
                 default:
                     break; // modes the exporter skips with a warning
             }
         }
 
+        AddPipelineEvents(workspace, events);
         return new GroundTruth(events);
     }
 
