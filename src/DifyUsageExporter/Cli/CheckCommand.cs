@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Dify;
@@ -120,6 +121,9 @@ public static class CheckCommand
         if (result.AppCount is { } count)
         {
             lines.Add($"  Apps:     {count}{(count == 0 ? string.Empty : " (" + string.Join(", ", result.AppsByMode.Select(m => $"{m.Key} {m.Value}")) + ")")}");
+            lines.Add($"  Agent apps: {(result.AgentApps is { } agents ? agents.ToString(CultureInfo.InvariantCulture) : "none (this Dify has no agent API)")}; knowledge pipelines: {result.KnowledgePipelines ?? 0}");
+            lines.AddRange(result.NoUsageApps.Select(a => $"  No usage: {a} carries no usage (no Dify generator handles this mode)"));
+            lines.AddRange(result.UnknownModeApps.Select(a => $"  WARNING: {a} has a mode this exporter does not know: it will not be counted"));
         }
 
         foreach (var line in lines)
@@ -209,7 +213,30 @@ public static class CheckCommand
             }
 
             w.WriteEndObject();
+            WriteList(w, "no_usage_apps", result.NoUsageApps);
+            WriteList(w, "unknown_mode_apps", result.UnknownModeApps);
+            if (result.AgentApps is { } agents)
+            {
+                w.WriteNumber("agent_apps", agents);
+            }
+            else
+            {
+                w.WriteNull("agent_apps");
+            }
+
+            w.WriteNumber("knowledge_pipelines", result.KnowledgePipelines ?? 0);
             w.WriteEndObject();
         }
+    }
+
+    private static void WriteList(Utf8JsonWriter w, string name, IEnumerable<string> items)
+    {
+        w.WriteStartArray(name);
+        foreach (var item in items)
+        {
+            w.WriteStringValue(item);
+        }
+
+        w.WriteEndArray();
     }
 }

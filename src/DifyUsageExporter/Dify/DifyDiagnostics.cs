@@ -47,6 +47,18 @@ public sealed record DifyCheckResult
     public string? AccountTimeZone { get; init; }
     public int? AppCount { get; init; }
     public IReadOnlyDictionary<string, int> AppsByMode { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Apps of a mode that never carries usage (<c>channel</c>), as "name (mode)".</summary>
+    public IReadOnlyList<string> NoUsageApps { get; init; } = [];
+
+    /// <summary>Apps of a mode this exporter does not know: they will not be counted, as "name (mode)".</summary>
+    public IReadOnlyList<string> UnknownModeApps { get; init; } = [];
+
+    /// <summary>Agent apps of the Agent runtime (<c>/console/api/agent</c>); null when this Dify has none.</summary>
+    public int? AgentApps { get; init; }
+
+    /// <summary>Knowledge bases that run a knowledge pipeline (their production runs are counted).</summary>
+    public int? KnowledgePipelines { get; init; }
 }
 
 /// <summary>
@@ -73,14 +85,32 @@ public static class DifyDiagnostics
             result = result with { AccountEmail = profile.Email, AccountTimeZone = profile.Timezone };
             var byMode = new SortedDictionary<string, int>(StringComparer.Ordinal);
             var count = 0;
+            var noUsage = new List<string>();
+            var unknown = new List<string>();
+            var agents = await client.ListAgentAppsAsync(cancellationToken).ConfigureAwait(false);
             await foreach (var app in client.ListAppsAsync(cancellationToken).ConfigureAwait(false))
             {
                 count++;
                 var mode = app.Mode ?? "(none)";
                 byMode[mode] = byMode.GetValueOrDefault(mode) + 1;
+                var label = $"{app.Name ?? app.Id} ({mode})";
+                if (DifyUsageSource.NoUsageModes.Contains(mode))
+                {
+                    noUsage.Add(label);
+                }
+                else if (!DifyUsageSource.KnownModes.Contains(mode) || (mode == "agent" && agents is null))
+                {
+                    unknown.Add(label);
+                }
             }
 
-            return result with { AppCount = count, AppsByMode = byMode };
+            var pipelines = 0;
+            await foreach (var dataset in client.ListDatasetsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                pipelines += dataset.RuntimeMode == "rag_pipeline" && !string.IsNullOrEmpty(dataset.PipelineId) ? 1 : 0;
+            }
+
+            return result with { AppCount = count, AppsByMode = byMode, NoUsageApps = noUsage, UnknownModeApps = unknown, AgentApps = agents?.Count, KnowledgePipelines = pipelines };
         }
         catch (Exception ex) when (ex is DifyAuthException or DifyApiException or ConfigurationException or HttpRequestException or TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
         {

@@ -48,4 +48,7 @@ internal static partial class DifyLog
 
     [LoggerMessage(3016, LogLevel.Debug, "App {AppName} ({AppId}): reading from {ReadFrom:o} (window start {WindowStart:o})")]
     public static partial void ReadFrom(ILogger logger, string appName, string appId, DateTimeOffset readFrom, DateTimeOffset windowStart);
+
+    [LoggerMessage(3017, LogLevel.Warning, "App {AppName} ({AppId}): Dify recorded no usage for {Messages} agent messages on {Day:yyyy-MM-dd} (Dify before PR #38270 stored agent messages with 0 tokens); they are not counted")]
+    public static partial void AgentZeroUsage(ILogger logger, string appName, string appId, DateOnly day, int messages);
 }

@@ -151,7 +151,8 @@ internal static class DifyUsageMapper
 
     /// <summary>
     /// The events of one run's node executions. Usage per node, in order: process_data.usage,
-    /// outputs.usage, execution_metadata.total_tokens; iteration/loop containers never count
+    /// outputs.usage, execution_metadata.agent_log.agent_backend.usage, execution_metadata.total_tokens;
+    /// iteration/loop containers never count
     /// (their children are listed as their own nodes).
     /// </summary>
     public static List<UsageEvent> FromNodes(DifyAppInfo app, IEnumerable<DifyNodeExecution> nodes, string sourceId, string userId, string userType, DateTimeOffset occurredAt, TimeZoneInfo zone)
@@ -201,6 +202,12 @@ internal static class DifyUsageMapper
         }
 
         if (node.ExecutionMetadata.ValueKind == JsonValueKind.Object
+            && DifyAgentUsage.Nested(node.ExecutionMetadata) is { } nested)
+        {
+            return (nested, null, null);
+        }
+
+        if (node.ExecutionMetadata.ValueKind == JsonValueKind.Object
             && ReadLong(node.ExecutionMetadata, "total_tokens") is > 0 and var total)
         {
             var cost = ReadPrice(node.ExecutionMetadata, "total_price") ?? 0m;
@@ -211,7 +218,7 @@ internal static class DifyUsageMapper
         return null;
     }
 
-    private static UsageEvent Build(string eventId, string sourceId, DifyAppInfo app, string userId, string userType, DateTimeOffset occurredAt, TimeZoneInfo zone, string? provider, string? model, UsageAmounts amounts) => new()
+    internal static UsageEvent Build(string eventId, string sourceId, DifyAppInfo app, string userId, string userType, DateTimeOffset occurredAt, TimeZoneInfo zone, string? provider, string? model, UsageAmounts amounts) => new()
     {
         EventId = eventId,
         SourceId = sourceId,
@@ -254,12 +261,12 @@ internal static class DifyUsageMapper
         _ => null,
     };
 
-    private static long? ReadLong(JsonElement obj, string name) =>
+    internal static long? ReadLong(JsonElement obj, string name) =>
         obj.TryGetProperty(name, out var value) ? ToLong(value) : null;
 
-    private static decimal? ReadPrice(JsonElement obj, string name) =>
+    internal static decimal? ReadPrice(JsonElement obj, string name) =>
         obj.TryGetProperty(name, out var value) ? DifyPrice.Parse(value) : null;
 
-    private static string? ReadString(JsonElement obj, string name) =>
+    internal static string? ReadString(JsonElement obj, string name) =>
         obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

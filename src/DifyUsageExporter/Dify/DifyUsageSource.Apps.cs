@@ -100,6 +100,12 @@ public sealed partial class DifyUsageSource
                 case "advanced-chat":
                     await ExtractChatAsync(scope, advanced: true, cancellationToken).ConfigureAwait(false);
                     break;
+                case "agent":
+                    await ExtractAgentAsync(scope, wire.BoundAgentId, cancellationToken).ConfigureAwait(false);
+                    break;
+                case PipelineMode when wire.IsPipeline:
+                    await ExtractPipelineAsync(scope, cancellationToken).ConfigureAwait(false);
+                    break;
                 default:
                     // chat, agent-chat, completion: the model is the app's configured one (detail, else the list's).
                     var detail = await client.GetAppAsync(scope.App.Id, cancellationToken).ConfigureAwait(false);
@@ -342,7 +348,8 @@ public sealed partial class DifyUsageSource
                 events.Add(fallback);
             }
 
-            await scope.AddAsync(run.Id, events, ct).ConfigureAwait(false);
+            var (source, marked) = TriggerSource(run, events);
+            await scope.AddAsync(source, marked, ct).ConfigureAwait(false);
         }).ConfigureAwait(false);
     }
 

@@ -22,7 +22,7 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
     /// <summary>When the account zone is unknown, filters are written in UTC and widened by the largest UTC offset.</summary>
     private static readonly TimeSpan UnknownZoneMargin = TimeSpan.FromHours(14);
 
-    private static readonly HashSet<string> KnownModes = new(StringComparer.Ordinal) { "chat", "agent-chat", "completion", "advanced-chat", "workflow" };
+    internal static readonly HashSet<string> KnownModes = new(StringComparer.Ordinal) { "chat", "agent-chat", "completion", "advanced-chat", "workflow", "agent" };
 
     private readonly ExporterSettings settings;
     private readonly SqliteStore store;
@@ -127,6 +127,7 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
         var existingWatermarks = (await store.ReadWatermarksAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(w => w.AppId, w => w.Watermark, StringComparer.Ordinal);
         var run = new ExtractionRun(window, accountZone, started, existingWatermarks);
         var skipped = 0;
+        var unknown = new List<string>();
         var known = new List<DifyApp>();
         foreach (var app in apps)
         {
@@ -135,9 +136,15 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
                 continue;
             }
 
+            if (app.Mode is not null && NoUsageModes.Contains(app.Mode))
+            {
+                continue;
+            }
+
             if (app.Mode is null || !KnownModes.Contains(app.Mode))
             {
                 skipped++;
+                unknown.Add($"{app.Name ?? app.Id} ({app.Id}): {app.Mode ?? "(none)"}");
                 DifyMetrics.SkippedApps.Add(1);
                 DifyLog.UnknownMode(logger, app.Name ?? app.Id, app.Id, app.Mode ?? "(none)");
                 continue;
@@ -145,6 +152,9 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
 
             known.Add(app);
         }
+
+        known.AddRange(await CurrentTargetsAsync(known, run, unknown, cancellationToken).ConfigureAwait(false));
+        skipped = unknown.Count;
 
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.DifyFetchConcurrency), CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(known, options, async (app, ct) =>
@@ -162,7 +172,11 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
         await store.RecordDayExtractionsAsync(days, cancellationToken).ConfigureAwait(false);
 
         DifyLog.Extracted(logger, from, to, zone.Id, run.EventsStored, known.Count, skipped, failures.Count);
-        return new ExtractionReport(zone, from, to, run.EventsStored, known.Count, skipped, failures);
+        return new ExtractionReport(zone, from, to, run.EventsStored, known.Count, skipped, failures)
+        {
+            UnknownModeApps = unknown,
+            ZeroUsageDays = [.. run.ZeroUsage.OrderBy(z => z.UsageDate).ThenBy(z => z.AppName, StringComparer.Ordinal)],
+        };
     }
 
     /// <summary>
@@ -226,6 +240,7 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
         public DateTimeOffset Started { get; } = started;
         public IReadOnlyDictionary<string, DateTimeOffset> Watermarks { get; } = watermarks;
         public ConcurrentBag<AppDayFailure> Failures { get; } = [];
+        public ConcurrentBag<ZeroUsageDay> ZeroUsage { get; } = [];
         public long EventsStored => Interlocked.Read(ref eventsStored);
 
         public void Stored(long count)

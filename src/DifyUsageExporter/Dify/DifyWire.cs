@@ -25,6 +25,11 @@ internal sealed class DifyApp
     public string? Name { get; set; }
     public string? Mode { get; set; }
     public JsonElement ModelConfig { get; set; }
+    /// <summary>Agent apps (2026): the agent whose monitoring log holds the app's messages.</summary>
+    public string? BoundAgentId { get; set; }
+    /// <summary>Set by the extractor, never on the wire: a knowledge pipeline (<see cref="Id"/> = pipeline id).</summary>
+    [JsonIgnore]
+    public bool IsPipeline { get; set; }
 }
 
 internal sealed class DifyConversation
@@ -81,6 +86,8 @@ internal sealed class DifyWorkflowRunSummary
 {
     public string? Id { get; set; }
     public string? Status { get; set; }
+    /// <summary><c>app-run</c>, or <c>webhook</c> / <c>schedule</c> / <c>plugin</c> for trigger-started runs (2026).</summary>
+    public string? TriggeredFrom { get; set; }
     public JsonElement TotalTokens { get; set; }
     [JsonConverter(typeof(UnixSecondsConverter))]
     public DateTimeOffset? CreatedAt { get; set; }
@@ -247,4 +254,11 @@ internal sealed class UnixSecondsConverter : JsonConverter<DateTimeOffset?>
 [JsonSerializable(typeof(DifyProfile))]
 [JsonSerializable(typeof(DifyWorkspaceList))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(DifyPage<DifyAgentApp>))]
+[JsonSerializable(typeof(DifyPage<DifyAgentLogRow>))]
+[JsonSerializable(typeof(DifyPage<DifyAgentMessage>))]
+[JsonSerializable(typeof(DifyPage<DifyDataset>))]
+[JsonSerializable(typeof(DifyRunList))]
+[JsonSerializable(typeof(DifyStatistics))]
+[JsonSerializable(typeof(DifyAgentSummary))]
 internal sealed partial class DifyJson : JsonSerializerContext;

@@ -17,6 +17,12 @@ public sealed record ExtractionReport(
     int AppsSkipped,
     IReadOnlyList<AppDayFailure> Failures)
 {
+    /// <summary>Apps skipped because this exporter does not know their mode, as "name (id): mode".</summary>
+    public IReadOnlyList<string> UnknownModeApps { get; init; } = [];
+
+    /// <summary>Agent app days with messages Dify stored without usage (Dify before PR #38270).</summary>
+    public IReadOnlyList<ZeroUsageDay> ZeroUsageDays { get; init; } = [];
+
     /// <summary>Days of the window that are not complete (any failure without a day makes every day incomplete).</summary>
     public IReadOnlyList<DateOnly> IncompleteDays()
     {
@@ -28,6 +34,9 @@ public sealed record ExtractionReport(
         return Failures.Select(f => f.UsageDate!.Value).Distinct().Order().ToList();
     }
 }
+
+/// <summary>An app and usage day with agent messages Dify stored without usage (before Dify PR #38270).</summary>
+public sealed record ZeroUsageDay(string AppId, string AppName, DateOnly UsageDate, int Messages);
 
 /// <summary>
 /// Where usage comes from (the Dify extractor; a seam so the export cycle can be tested with a

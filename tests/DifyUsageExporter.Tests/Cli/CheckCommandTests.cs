@@ -48,6 +48,26 @@ public class CheckCommandTests
     }
 
     [Fact]
+    public async Task Check_on_Dify_1_17_names_channel_apps_as_carrying_no_usage_and_unknown_modes_as_not_counted()
+    {
+        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.CookieBase64, Version = "1.17.1", Workspace = WorkspaceGenerator.Generate(GeneratorOptions.ForVersion("1.17.1", 3)) }, Ct);
+        var t = new CliTestEnvironment(Settings(sim.BaseUrl));
+        (await CheckCommand.RunAsync(t.Env, json: true, Ct)).ShouldBe(ExitCodes.Success);
+        using var doc = JsonDocument.Parse(t.Out.ToString());
+        var dify = doc.RootElement.GetProperty("dify");
+        var ws = sim.Options.Workspace;
+        dify.GetProperty("no_usage_apps").EnumerateArray().Select(a => a.GetString()).ShouldBe([.. ws.Apps.Where(a => a.Mode == "channel").Select(a => $"{a.Name} (channel)")]);
+        dify.GetProperty("unknown_mode_apps").EnumerateArray().Select(a => a.GetString()).Order().ShouldBe(["Other rag-pipeline (rag-pipeline)", "Other voice-agent (voice-agent)"]);
+        dify.GetProperty("agent_apps").GetInt32().ShouldBe(ws.Apps.Count(a => a.Mode == "agent"));
+        dify.GetProperty("knowledge_pipelines").GetInt32().ShouldBe(ws.Datasets.Count(d => d.Pipeline is not null));
+
+        var text = new CliTestEnvironment(Settings(sim.BaseUrl));
+        (await CheckCommand.RunAsync(text.Env, json: false, Ct)).ShouldBe(ExitCodes.Success);
+        text.Out.ToString().ShouldContain("Other channel (channel) carries no usage");
+        text.Out.ToString().ShouldContain("Other voice-agent (voice-agent) has a mode this exporter does not know: it will not be counted");
+    }
+
+    [Fact]
     public async Task Wrong_password_then_lock_are_diagnosed()
     {
         await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.Cookie, Workspace = new SimWorkspace() }, Ct);

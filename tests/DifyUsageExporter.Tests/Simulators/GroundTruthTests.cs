@@ -151,7 +151,7 @@ public sealed class GroundTruthTests
         ta.Totals().ShouldNotBe(GroundTruth.Compute(c).Totals());
 
         var nodes = a.Apps.SelectMany(x => x.Runs).SelectMany(r => r.Nodes).ToList();
-        foreach (var shape in Enum.GetValues<SimNodeUsageShape>())
+        foreach (var shape in Enum.GetValues<SimNodeUsageShape>().Where(s => s != SimNodeUsageShape.AgentNested))
         {
             nodes.ShouldContain(n => n.Shape == shape, $"shape {shape}");
         }
@@ -160,5 +160,40 @@ public sealed class GroundTruthTests
         ta.Events.Select(e => e.Source).Distinct().Order().ShouldBe(["message", "message-fallback", "node"]);
         ta.Events.ShouldContain(e => e.Provider == "unknown");
         ta.Events.ShouldAllBe(e => e.InputTokens + e.OutputTokens > 0 || e.Cost > 0);
+    }
+
+    [Fact]
+    public void The_1_17_profile_adds_every_current_kind_with_its_traps()
+    {
+        var options = GeneratorOptions.ForVersion("1.17.1", 42);
+        options.CurrentDifyKinds.ShouldBeTrue();
+        GeneratorOptions.ForVersion("1.11.1").CurrentDifyKinds.ShouldBeFalse();
+        var ws = WorkspaceGenerator.Generate(options);
+        var truth = GroundTruth.Compute(ws);
+        truth.Events.Select(e => e.AppMode).Distinct().Order().ShouldBe(["advanced-chat", "agent", "agent-chat", "chat", "completion", "rag-pipeline", "workflow"]);
+        truth.Events.Select(e => e.Source).Distinct().Order().ShouldBe(["agent-message", "message", "message-fallback", "node"]);
+
+        var nested = ws.Apps.SelectMany(a => a.Runs).SelectMany(r => r.Nodes).Where(n => n.Shape == SimNodeUsageShape.AgentNested).ToList();
+        nested.ShouldNotBeEmpty();
+        nested.ShouldContain(n => n.BoundAgentAppId != null);
+        var byId = truth.Events.ToDictionary(e => e.EventId);
+        foreach (var node in nested.Where(n => byId.ContainsKey(n.Id.ToString())))
+        {
+            var e = byId[node.Id.ToString()];
+            (e.InputTokens, e.OutputTokens).ShouldBe((node.Usage!.TotalTokens - node.Usage.CompletionTokens, node.Usage.CompletionTokens));
+        }
+
+        ws.Apps.SelectMany(a => a.Runs).Select(r => r.TriggeredFrom).Distinct().Order().ShouldBe(["app-run", "debugging", "plugin", "schedule", "webhook"]);
+        var pipelineRuns = ws.Datasets.Select(d => d.Pipeline).OfType<SimApp>().SelectMany(p => p.Runs).ToList();
+        pipelineRuns.Select(r => r.TriggeredFrom).Distinct().Order().ShouldBe(["rag-pipeline-debugging", "rag-pipeline-run"]);
+        pipelineRuns.Where(r => r.TriggeredFrom == "rag-pipeline-debugging").SelectMany(r => r.Nodes).ShouldAllBe(n => !byId.ContainsKey(n.Id.ToString()));
+        ws.Datasets.ShouldContain(d => d.Pipeline == null && d.RuntimeMode == "general");
+
+        // Agent messages before the fix have no usage: no events, but counted per app and day.
+        var zero = GroundTruth.ZeroUsageAgentMessages(ws, TimeZoneInfo.Utc);
+        zero.ShouldNotBeEmpty();
+        zero.ShouldAllBe(z => z.Date < new DateOnly(2026, 7, 1));
+        truth.Events.Where(e => e.AppMode == "agent").ShouldAllBe(e => e.OccurredAt >= options.AgentUsageRecordedFrom);
+        ws.Apps.Where(a => a.Mode == "agent").SelectMany(a => a.Conversations).ShouldContain(c => c.IsDebugger);
     }
 }
