@@ -51,4 +51,7 @@ internal static partial class DifyLog
 
     [LoggerMessage(3017, LogLevel.Warning, "App {AppName} ({AppId}): Dify recorded no usage for {Messages} agent messages on {Day:yyyy-MM-dd} (Dify before PR #38270 stored agent messages with 0 tokens); they are not counted")]
     public static partial void AgentZeroUsage(ILogger logger, string appName, string appId, DateOnly day, int messages);
+
+    [LoggerMessage(3050, LogLevel.Debug, "Dify concurrency limit {Old} -> {New} ({Reason})")]
+    public static partial void LimitChanged(ILogger logger, int old, int @new, string reason);
 }
