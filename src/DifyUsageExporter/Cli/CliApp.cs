@@ -27,6 +27,7 @@ public static class CliApp
             ExportCommand.Create(env, Composition.UsageSource),
             SpoolCommand.Create(env),
             WatermarkCommand.Create(env),
+            ReconcileCommand.Create(env),
         };
         root.SetAction((parse, cancellationToken) => RunCommand.RunAsync(env, runnerFactory, parse.GetValue(runOnce)));
         return root;

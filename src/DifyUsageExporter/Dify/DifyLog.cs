@@ -54,4 +54,16 @@ internal static partial class DifyLog
 
     [LoggerMessage(3050, LogLevel.Debug, "Dify concurrency limit {Old} -> {New} ({Reason})")]
     public static partial void LimitChanged(ILogger logger, int old, int @new, string reason);
+
+    [LoggerMessage(3018, LogLevel.Warning, "Reconcile: app {AppName} ({AppId}) on {Day:yyyy-MM-dd}: the ledger has {Ours} tokens, Dify's statistics {Dify} (difference {Difference}); no documented rule explains it")]
+    public static partial void ReconcileUnexplained(ILogger logger, string appName, string appId, DateOnly day, long ours, long dify, long difference);
+
+    [LoggerMessage(3019, LogLevel.Warning, "Reconcile: app {AppName} ({AppId}): {Reason}")]
+    public static partial void ReconcileError(ILogger logger, string appName, string appId, string reason);
+
+    [LoggerMessage(3020, LogLevel.Information, "Reconciled {From}..{To} with Dify's statistics: {Rows} app-days, {Unexplained} unexplained ({UnexplainedTokens} tokens), {Errors} not readable")]
+    public static partial void Reconciled(ILogger logger, DateOnly from, DateOnly to, int rows, int unexplained, long unexplainedTokens, int errors);
+
+    [LoggerMessage(3021, LogLevel.Warning, "Reconcile after the cycle failed: {Reason}")]
+    public static partial void ReconcileFailed(ILogger logger, string reason);
 }

@@ -204,6 +204,8 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
             return new DayExtraction(day, incomplete.Count == 0, incomplete, zone.Id, started);
         }).ToList();
         await store.RecordDayExtractionsAsync(days, cancellationToken).ConfigureAwait(false);
+        await store.SaveUnknownModeAppsAsync(unknown, cancellationToken).ConfigureAwait(false);
+        Telemetry.ReconcileMetrics.SetUnknownModeApps(unknown.Count);
 
         var c = client.Concurrency.Snapshot();
         var concurrency = c.MinLimit == c.MaxLimit

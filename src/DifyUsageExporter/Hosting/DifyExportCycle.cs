@@ -16,6 +16,8 @@ internal sealed class DifyExportCycle : ICycleRunner, IDisposable
     private readonly DifyUsageSource source;
     private readonly DeliveryService delivery;
     private readonly ExportCycle cycle;
+    private readonly DifyReconciler reconciler;
+    private readonly ILogger logger;
 
     public DifyExportCycle(ExporterSettings settings, SqliteStore store, ILoggerFactory loggers, TimeProvider time, SecretRegistry secrets)
     {
@@ -31,10 +33,35 @@ internal sealed class DifyExportCycle : ICycleRunner, IDisposable
         }
 
         cycle = new ExportCycle(settings, store, source, delivery, loggers, time);
+        reconciler = new DifyReconciler(store, source.Client, loggers, time);
+        logger = loggers.CreateLogger<DifyExportCycle>();
     }
 
-    public Task<CycleResult> RunCycleAsync(string trigger, string runId, CancellationToken cancellationToken) =>
-        cycle.RunCycleAsync(trigger, runId, cancellationToken);
+    /// <summary>
+    /// One export cycle, then a reconcile of the days it exported against Dify's own statistics
+    /// (docs/usage-semantics.md §5): unexplained differences are logged as warnings and kept for
+    /// /health and the gauge; they do not change the cycle's outcome (the delivery is what it is).
+    /// </summary>
+    public async Task<CycleResult> RunCycleAsync(string trigger, string runId, CancellationToken cancellationToken)
+    {
+        var result = await cycle.ExportAsync(new ExportOptions(), runId, trigger, cancellationToken).ConfigureAwait(false);
+        var summary = result.Summary;
+        if (result.From is { } from && result.To is { } to)
+        {
+            try
+            {
+                var report = await reconciler.ReconcileAsync(from, to, cancellationToken).ConfigureAwait(false);
+                summary += string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; reconcile: {report.UnexplainedRows.Count} unexplained app-days ({report.UnexplainedTokens} tokens), {report.Errors} not readable");
+            }
+            catch (Exception ex) when (ex is DifyApiException or DifyAuthException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+            {
+                DifyLog.ReconcileFailed(logger, ex.Message);
+                summary += "; reconcile failed: " + ex.Message;
+            }
+        }
+
+        return new CycleResult(result.Outcome, summary);
+    }
 
     public void Dispose()
     {

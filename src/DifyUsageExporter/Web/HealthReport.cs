@@ -17,6 +17,12 @@ public sealed record HealthReport(
     string Store,
     string? Problem)
 {
+    /// <summary>The latest reconcile with Dify's statistics (kept in the store, so a restart keeps it), or null.</summary>
+    public System.Text.Json.JsonElement? Reconcile { get; init; }
+
+    /// <summary>Apps the latest extraction skipped because this exporter does not know their mode (not counted).</summary>
+    public IReadOnlyList<string> UnknownModeApps { get; init; } = [];
+
     public const string Healthy = "healthy";
     public const string Unhealthy = "unhealthy";
 
@@ -44,5 +50,45 @@ public sealed record HealthReport(
         }
 
         return store.IsHealthy(out problem);
+    }
+
+    /// <summary>Adds what the store keeps of the latest reconcile and extraction (nothing when the store is unusable).</summary>
+    public static async Task<HealthReport> WithStateAsync(HealthReport report, SqliteStore store, CancellationToken cancellationToken)
+    {
+        if (report.Status != Healthy)
+        {
+            return report;
+        }
+
+        try
+        {
+            var reconcile = await store.ReadReconcileAsync(cancellationToken).ConfigureAwait(false);
+            var unknown = await store.ReadUnknownModeAppsAsync(cancellationToken).ConfigureAwait(false);
+            return report with
+            {
+                Reconcile = reconcile is null ? null : System.Text.Json.JsonDocument.Parse(reconcile).RootElement.Clone(),
+                UnknownModeApps = unknown,
+            };
+        }
+        catch (Exception ex) when (ex is StoreException or Microsoft.Data.Sqlite.SqliteException or System.Text.Json.JsonException)
+        {
+            // The store answered the probe but not this read: report what is known rather than fail /health.
+            return report;
+        }
+    }
+
+    /// <summary>Sets the reconcile and unknown-mode gauges from the store at start, so /metrics survives a restart.</summary>
+    public static async Task LoadGaugesAsync(SqliteStore store, CancellationToken cancellationToken)
+    {
+        var unknown = await store.ReadUnknownModeAppsAsync(cancellationToken).ConfigureAwait(false);
+        Telemetry.ReconcileMetrics.SetUnknownModeApps(unknown.Count);
+        if (await store.ReadReconcileAsync(cancellationToken).ConfigureAwait(false) is { } json)
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            if (doc.RootElement.TryGetProperty("unexplained_tokens", out var tokens) && tokens.TryGetInt64(out var value))
+            {
+                Telemetry.ReconcileMetrics.SetUnexplainedTokens(value);
+            }
+        }
     }
 }

@@ -32,9 +32,10 @@ public sealed class HealthServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(options => options.AddServerHeader = false);
         builder.WebHost.UseUrls($"http://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}");
         var server = new HealthServer(builder.Build());
-        server.app.MapGet("/health", () =>
+        await HealthReport.LoadGaugesAsync(store, cancellationToken);
+        server.app.MapGet("/health", async (CancellationToken ct) =>
         {
-            var report = HealthReport.Build(status, store, time);
+            var report = await HealthReport.WithStateAsync(HealthReport.Build(status, store, time), store, ct);
             return Results.Json(report, Json, statusCode: report.Status == HealthReport.Healthy ? 200 : 503);
         });
         server.app.MapGet("/metrics", () => Results.Text(server.metrics.Render(status, time), "text/plain; version=0.0.4; charset=utf-8"));

@@ -19,6 +19,9 @@ public class DemoCommandTests
         exit.ShouldBe(0, text);
         text.ShouldContain("SIMULATION: no Dify is configured");
         text.ShouldContain("[info] Export cycle finished: success");
+        // The demo speaks current Dify and every cycle ends with a reconcile against Dify's statistics.
+        text.ShouldContain("(1.17.1, ");
+        text.ShouldMatch(@"\[info\] Reconciled \d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2} with Dify's statistics: \d+ app-days, 0 unexplained \(0 tokens\), 0 not readable");
         text.ShouldMatch(@"OK: all \d+ \(day, provider, model\) totals equal the simulator's ground truth");
         text.ShouldNotContain("Sim-Password-1!");
         text.ShouldNotContain("demo-meter-token-0001");

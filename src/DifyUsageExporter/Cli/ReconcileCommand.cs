@@ -1,0 +1,62 @@
+using System.CommandLine;
+using DifyUsageExporter.Dify;
+using DifyUsageExporter.Storage;
+using DifyUsageExporter.Usage;
+
+namespace DifyUsageExporter.Cli;
+
+/// <summary>
+/// <c>reconcile --from D --to D [--json]</c>: compares the ledger, per app and day, with Dify's own
+/// statistics and prints the table (or, with <c>--json</c>, exactly one JSON document on stdout;
+/// logs go to stderr). Exit 0 when every difference is explained, 1 otherwise. Reads only: it
+/// writes the ledger nothing, and keeps the result for /health.
+/// </summary>
+public static class ReconcileCommand
+{
+    public static Command Create(CommandEnvironment env)
+    {
+        var from = new Option<string>("--from") { Description = "First day (YYYY-MM-DD), in the Dify account's time zone (the days of Dify's statistics).", Required = true };
+        var to = new Option<string>("--to") { Description = "Last day (YYYY-MM-DD, inclusive); default: --from." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON document instead of a table." };
+        var command = new Command("reconcile", "Compare the ledger per app and day with Dify's own statistics; exit 1 on an unexplained difference.");
+        foreach (var option in new Option[] { from, to, json })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, ct) =>
+        {
+            var first = CliArguments.ParseDay(parse.GetValue(from), "--from");
+            var last = parse.GetValue(to) is { } t ? CliArguments.ParseDay(t, "--to") : first;
+            if (last < first)
+            {
+                throw new CliException($"--to {last:yyyy-MM-dd} is before --from {first:yyyy-MM-dd}.", ExitCodes.Usage);
+            }
+
+            return RunAsync(env, first, last, parse.GetValue(json), ct);
+        });
+        return command;
+    }
+
+    /// <summary>Runs the command; <paramref name="handler"/> lets tests point the Dify client at a fake.</summary>
+    public static async Task<int> RunAsync(CommandEnvironment env, DateOnly from, DateOnly to, bool json, CancellationToken cancellationToken, HttpMessageHandler? handler = null)
+    {
+        var settings = env.LoadSettings();
+        using var loggerFactory = env.CreateLoggerFactory(settings, env.Error);
+        using var store = SqliteStore.Open(settings.DataDir, env.Time);
+        using var client = new DifyConsoleClient(settings, env.Secrets, loggerFactory, env.Time, handler);
+        ReconcileReport report;
+        try
+        {
+            report = await new DifyReconciler(store, client, loggerFactory, env.Time).ReconcileAsync(from, to, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DifyAuthException or DifyApiException)
+        {
+            var (_, fix) = DifyDiagnostics.Diagnose(ex, settings);
+            throw new CliException(env.Secrets.Mask($"{ex.Message}{Environment.NewLine}Fix: {fix}"));
+        }
+
+        env.Out.Write(env.Secrets.Mask(json ? report.ToJson() + Environment.NewLine : report.ToTable()));
+        return report.Ok ? ExitCodes.Success : ExitCodes.Failure;
+    }
+}
