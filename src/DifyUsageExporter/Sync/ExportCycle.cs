@@ -97,6 +97,11 @@ public sealed class ExportCycle : ICycleRunner
             SyncLog.Window(logger, runId, trigger, Day(from.Value), Day(to.Value), zone.Id);
 
             var report = await source.ExtractAsync(from.Value, to.Value, options.FullRead || options.Force, cancellationToken).ConfigureAwait(false);
+            if (!options.DryRun)
+            {
+                await new CostAlerts(settings, store, delivery.Notifier, time, logger).CheckAsync(zone, from.Value, to.Value, cancellationToken).ConfigureAwait(false);
+            }
+
             concurrency = report.Concurrency;
             var days = await store.ReadDayExtractionsAsync(from.Value, to.Value, cancellationToken).ConfigureAwait(false);
             var reportIncomplete = report.IncompleteDays().ToHashSet();
