@@ -8,7 +8,7 @@ internal static class MaintenanceSchema
     /// the events). cost_alerts: the (day, metric) thresholds already notified, so each alert goes
     /// out once per day and threshold, across restarts.
     /// </summary>
-    public const string V4 = """
+    public const string V5 = """
         CREATE TABLE ledger_pruned_days (
             usage_date TEXT PRIMARY KEY,
             events     INTEGER NOT NULL,

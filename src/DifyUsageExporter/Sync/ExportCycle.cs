@@ -107,8 +107,18 @@ public sealed class ExportCycle : ICycleRunner
             var reportIncomplete = report.IncompleteDays().ToHashSet();
             var complete = new HashSet<DateOnly>();
             var notComplete = new List<DateOnly>();
+            var pruned = await store.ReadPrunedDaysAsync(cancellationToken).ConfigureAwait(false);
             for (var day = from.Value; day <= to.Value; day = day.AddDays(1))
             {
+                // LEDGER_RETENTION_DAYS removed this day's events after API_Meter acknowledged every
+                // total: it is final. Re-sending it from what Dify still keeps could overwrite the
+                // right totals with smaller ones (docs/operations.md, ledger retention).
+                if (pruned.Contains(day))
+                {
+                    MaintenanceLog.PrunedDaySkipped(logger, Day(day));
+                    continue;
+                }
+
                 if (days.TryGetValue(day, out var extraction) && extraction.Complete && !reportIncomplete.Contains(day))
                 {
                     complete.Add(day);
@@ -127,7 +137,11 @@ public sealed class ExportCycle : ICycleRunner
                 problems.Add($"{incomplete.Count} incomplete day(s) not delivered: {string.Join(", ", incomplete.Take(5).Select(Day))}{(incomplete.Count > 5 ? ", …" : string.Empty)}");
             }
 
-            totals = await DailyAggregator.AggregateAsync(store.ReadEventsAsync(from.Value, to.Value, cancellationToken), complete.Contains, cancellationToken).ConfigureAwait(false);
+            // Only the days whose events changed are re-read from the ledger; the rest come from the
+            // stored per-day totals, so a cycle without new data costs the same at any history size.
+            var refresh = await store.RefreshDailyTotalsAsync(from.Value, to.Value, cancellationToken).ConfigureAwait(false);
+            SyncLog.Reaggregated(logger, refresh.Days, refresh.Events);
+            totals = await store.ReadDailyTotalsAsync(from.Value, to.Value, complete.Contains, cancellationToken).ConfigureAwait(false);
             foreach (var mixed in totals.Where(x => x.OtherCurrencies.Count > 0))
             {
                 SyncLog.MixedCurrency(logger, mixed.Key.ToString(), string.Join(",", mixed.OtherCurrencies.Prepend(mixed.Currency)), mixed.Currency);

@@ -32,4 +32,7 @@ internal static partial class MaintenanceLog
 
     [LoggerMessage(4409, LogLevel.Error, "Maintenance step {Step} failed: {Problem}")]
     public static partial void StepFailed(ILogger logger, string step, string problem);
+
+    [LoggerMessage(4410, LogLevel.Debug, "Usage day {Day} is not exported: ledger retention removed its events after every total was delivered")]
+    public static partial void PrunedDaySkipped(ILogger logger, string day);
 }

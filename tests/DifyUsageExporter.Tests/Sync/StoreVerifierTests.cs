@@ -147,5 +147,12 @@ public sealed class StoreVerifierTests
         (await jobs.PruneLedgerAsync(Ct)).ShouldBeEmpty();
         var keepForever = new MaintenanceJobs(h.Settings with { LedgerRetentionDays = 0 }, h.Store, new MaintenanceStatus(), h.Clock, h.Loggers.CreateLogger("test"));
         (await keepForever.PruneLedgerAsync(Ct)).ShouldBeEmpty();
+
+        // Dify no longer has day 1 (purged): a cycle over the window must not overwrite its delivered totals with zeros.
+        var day1Row = h.Meter.Rows().Single(r => r.UsageDate == "2026-03-02");
+        h.Source.Events.RemoveAll(e => e.UsageDate == Day1);
+        await h.ExportAsync(Day1, day5);
+        h.Meter.Rows().Single(r => r.UsageDate == "2026-03-02").ShouldBe(day1Row);
+        h.Logs.Lines.ShouldContain(l => l.Contains("Usage day 2026-03-02 is not exported: ledger retention removed its events"));
     }
 }
