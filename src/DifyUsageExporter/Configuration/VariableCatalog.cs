@@ -28,6 +28,7 @@ public static class VariableCatalog
     public const string GroupOutputs = "Other outputs and notifications";
     public const string GroupDaemon = "Daemon";
     public const string GroupMaintenance = "Backups, retention and alerts";
+    public const string GroupDashboard = "Dashboard";
     public const string GroupLegacy = "Accepted for compatibility";
 
     public static readonly IReadOnlyList<VariableSpec> All =
@@ -86,6 +87,10 @@ public static class VariableCatalog
         new("LEDGER_RETENTION_DAYS", [], "400", false, GroupMaintenance, "Ledger events of days older than this are deleted once every key of the day is delivered; nothing pending or dead is touched (0 = keep forever, else 35-36500)."),
         new("ALERT_DAILY_COST", [], null, false, GroupMaintenance, "Notify NOTIFY_WEBHOOK_URL once when a local day's total cost reaches this amount (ledger currency, e.g. 50 or 12.5); empty = off."),
         new("ALERT_DAILY_TOKENS", [], null, false, GroupMaintenance, "Notify once when a local day's total tokens (input + output) reach this number; empty = off."),
+        // Dashboard (Web/Dashboard*.cs)
+        new("DASHBOARD_ENABLED", [], "false", false, GroupDashboard, "true = serve the usage dashboard (/) and API (/api/usage, /api/cycles) on the health server, behind HTTP Basic auth."),
+        new("DASHBOARD_USER", [], null, false, GroupDashboard, "Basic-auth user name of the dashboard and API. Required when DASHBOARD_ENABLED=true."),
+        new("DASHBOARD_PASSWORD", [], null, true, GroupDashboard, "Basic-auth password of the dashboard and API. Required when DASHBOARD_ENABLED=true."),
         // Legacy
         new("NODE_ENV", [], null, false, GroupLegacy, "Accepted and ignored (a debug note is logged); kept so existing .env files work."),
         new("DIFY_FETCH_DAYS", [], null, false, GroupLegacy, "Accepted and ignored: the window comes from DIFY_FETCH_PERIOD and the per-app watermarks."),
