@@ -40,7 +40,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token-0001"
-WINDOW = ("2026-02-28", "2026-03-16")
 
 
 def log(message):
@@ -109,6 +108,8 @@ class Dify:
         self.lower_bound = self.stats["lower_bound"]
         self.truth = get(self.url + "/_sim/truth")["rows"]
         self.latency_ms = latency_ms
+        days = sorted(r["usage_date"] for r in self.truth)
+        self.window = (days[0], days[-1]) if days else ("2026-03-01", "2026-03-01")
 
 
 def check_truth(dify, meter_url, tenant, label):
@@ -133,10 +134,10 @@ class Exporter:
     def env(self, dify, data_dir, tenant, concurrency):
         env = {
             "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "DOTNET_NOLOGO": "1", "ENV_FILE": "/dev/null",
-            "DIFY_API_BASE_URL": dify.url if dify else "http://127.0.0.1:9", "DIFY_EMAIL": "ops@example.com", "DIFY_PASSWORD": "Sim-Password-1!",
+            "DIFY_API_BASE_URL": dify.url, "DIFY_EMAIL": "ops@example.com", "DIFY_PASSWORD": "Sim-Password-1!",
             "EXTERNAL_API_URL": self.meter_url + "/api/integrations/dify/usage-data/receive", "EXTERNAL_API_TOKEN": TOKEN,
             "API_METER_TENANT_ID": tenant, "DATA_DIR": str(data_dir), "LOG_LEVEL": "warn", "HEALTHCHECK_ENABLED": "false",
-            "DIFY_FETCH_PERIOD": "custom", "DIFY_FETCH_START_DATE": WINDOW[0], "DIFY_FETCH_END_DATE": WINDOW[1], "DIFY_LOOKBACK_DAYS": "0",
+            "DIFY_FETCH_PERIOD": "custom", "DIFY_FETCH_START_DATE": dify.window[0], "DIFY_FETCH_END_DATE": dify.window[1], "DIFY_LOOKBACK_DAYS": "0",
         }
         if concurrency:
             env["DIFY_FETCH_CONCURRENCY"] = str(concurrency)
@@ -271,11 +272,11 @@ def main():
             servers.remove(d.server)
 
         if "sweep" in cases:
-            d = dify("sweep", ["--seed", "11", "--conversations", "60", "--runs", "90"], 20)
+            d = dify("sweep", ["--seed", "11", "--conversations", "100", "--runs", "150"], 20)
             sweep(exporter, d, "sweep", args.repeat, results, rows)
             done(d)
         if "chatflow" in cases:
-            d = dify("chatflow", ["--seed", "12", "--modes", "advanced-chat", "--apps", "1", "--conversations", "3", "--messages", "400", "--debug-runs", "0", "--start", "2026-01-01", "--end", "2026-03-15"], 20)
+            d = dify("chatflow", ["--seed", "12", "--modes", "advanced-chat", "--apps", "1", "--conversations", "3", "--messages", "1000", "--debug-runs", "0", "--start", "2025-11-01", "--end", "2026-03-15"], 20)
             sweep(exporter, d, "chatflow", args.repeat, results, rows)
             done(d)
         if "size" in cases or "startup" in cases:
