@@ -56,14 +56,19 @@ def publish(work, ref, ready_to_run):
     source = ROOT
     temp_tree = None
     if ref:
+        # A plain export of that commit's files (no git worktree is registered).
         temp_tree = work / "ref-tree"
-        sh(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(temp_tree), ref], stdout=subprocess.DEVNULL)
+        temp_tree.mkdir()
+        archive = subprocess.Popen(["git", "-C", str(ROOT), "archive", ref], stdout=subprocess.PIPE)
+        sh(["tar", "-x", "-C", str(temp_tree)], stdin=archive.stdout)
+        if archive.wait() != 0:
+            raise SystemExit(f"git archive {ref} failed")
         source = temp_tree
     extra = ["-r", "linux-x64", "--self-contained", "false", "-p:PublishReadyToRun=true"] if ready_to_run else []
     log(f"publishing the exporter ({ref or 'working tree'}{', ReadyToRun' if ready_to_run else ''}) ...")
     sh(["dotnet", "publish", str(source / "src/DifyUsageExporter"), "-c", "Release", "-o", str(exporter), "-v", "q", "-nologo", *extra], stdout=subprocess.DEVNULL)
     if temp_tree:
-        sh(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(temp_tree)])
+        shutil.rmtree(temp_tree, ignore_errors=True)
     log("publishing the simulators ...")
     sims = work / "sims"
     sh(["dotnet", "publish", str(ROOT / "tests/Simulators"), "-c", "Release", "-o", str(sims), "-v", "q", "-nologo"], stdout=subprocess.DEVNULL)
