@@ -255,6 +255,13 @@ public sealed class ExportCycle : ICycleRunner
             summary += "; " + string.Join("; ", problems.Distinct(StringComparer.Ordinal));
         }
 
+        if (dead > 0)
+        {
+            // Dead letters never leave by themselves: say so every cycle until an operator acts.
+            var oldest = spool.Where(r => r.Status == OutboxRow.Dead).MinBy(r => r.CreatedAt)!;
+            MeteringLog.DeadLettersWaiting(logger, dead, oldest.BatchId, SqliteStore.Format(oldest.CreatedAt));
+        }
+
         if (!options.DryRun)
         {
             delivery.LogSummary();
