@@ -73,6 +73,7 @@ public sealed class ExportCycle : ICycleRunner
         IReadOnlyList<DailyTotal> totals = [];
         var changed = 0;
         var delivered = 0;
+        string? concurrency = null;
         delivery.Totals.Reset();
         try
         {
@@ -89,13 +90,14 @@ public sealed class ExportCycle : ICycleRunner
                 : FetchWindow.Compute(settings, FetchWindow.Today(time.GetUtcNow(), zone));
             if (window is null)
             {
-                return await FinishAsync(options, runId, problems, null, null, [], [], 0, delivered, cancellationToken).ConfigureAwait(false);
+                return await FinishAsync(options, runId, concurrency, problems, null, null, [], [], 0, delivered, cancellationToken).ConfigureAwait(false);
             }
 
             (from, to) = window.Value;
             SyncLog.Window(logger, runId, trigger, Day(from.Value), Day(to.Value), zone.Id);
 
             var report = await source.ExtractAsync(from.Value, to.Value, options.FullRead || options.Force, cancellationToken).ConfigureAwait(false);
+            concurrency = report.Concurrency;
             var days = await store.ReadDayExtractionsAsync(from.Value, to.Value, cancellationToken).ConfigureAwait(false);
             var reportIncomplete = report.IncompleteDays().ToHashSet();
             var complete = new HashSet<DateOnly>();
@@ -158,7 +160,7 @@ public sealed class ExportCycle : ICycleRunner
                     await output.WriteLineAsync(reportItem.RecordJson).ConfigureAwait(false);
                 }
 
-                return await FinishAsync(options, runId, problems, from, to, incomplete, totals, changed, 0, cancellationToken).ConfigureAwait(false);
+                return await FinishAsync(options, runId, concurrency, problems, from, to, incomplete, totals, changed, 0, cancellationToken).ConfigureAwait(false);
             }
 
             if (items.Count > 0 && !delivery.ApiMeterConfigured)
@@ -197,10 +199,10 @@ public sealed class ExportCycle : ICycleRunner
             // (logged once here, notified); the spool keeps whatever was written.
             SyncLog.Failed(logger, runId, ex.Message);
             problems.Insert(0, ex.Message);
-            return await FinishAsync(options, runId, problems, from, to, incomplete, totals, changed, delivered, cancellationToken, failed: true).ConfigureAwait(false);
+            return await FinishAsync(options, runId, concurrency, problems, from, to, incomplete, totals, changed, delivered, cancellationToken, failed: true).ConfigureAwait(false);
         }
 
-        return await FinishAsync(options, runId, problems, from, to, incomplete, totals, changed, delivered, cancellationToken).ConfigureAwait(false);
+        return await FinishAsync(options, runId, concurrency, problems, from, to, incomplete, totals, changed, delivered, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<IReadOnlyList<DailyTotal>> WithVanishedKeysAsync(IReadOnlyList<DailyTotal> totals, HashSet<DateOnly> complete, DateOnly from, DateOnly to, CancellationToken cancellationToken)
@@ -242,14 +244,14 @@ public sealed class ExportCycle : ICycleRunner
         return new OutboxItem(key, complete.Max(), body, hash);
     }
 
-    private async Task<ExportResult> FinishAsync(ExportOptions options, string runId, List<string> problems, DateOnly? from, DateOnly? to, IReadOnlyList<DateOnly> incomplete, IReadOnlyList<DailyTotal> totals, int changed, int delivered, CancellationToken cancellationToken, bool failed = false)
+    private async Task<ExportResult> FinishAsync(ExportOptions options, string runId, string? concurrency, List<string> problems, DateOnly? from, DateOnly? to, IReadOnlyList<DateOnly> incomplete, IReadOnlyList<DailyTotal> totals, int changed, int delivered, CancellationToken cancellationToken, bool failed = false)
     {
         var spool = await store.ReadOutboxAsync(null, null, null, cancellationToken).ConfigureAwait(false);
         var dead = spool.Count(r => r.Status == OutboxRow.Dead);
         var outcome = failed || incomplete.Count > 0 ? CycleOutcome.Failed : spool.Count > 0 ? CycleOutcome.Spooled : CycleOutcome.Success;
         var window = from is null ? "no days in the window" : $"{Day(from.Value)}..{Day(to!.Value)}";
         var summary = string.Create(CultureInfo.InvariantCulture,
-            $"{window}: {totals.Count} keys, {changed} changed, {delivered} records delivered{(options.DryRun ? " (dry run: nothing sent)" : string.Empty)}, {spool.Count - dead} records pending in the spool, {dead} dead letters");
+            $"{window}: {totals.Count} keys, {changed} changed, {delivered} records delivered{(options.DryRun ? " (dry run: nothing sent)" : string.Empty)}, {spool.Count - dead} records pending in the spool, {dead} dead letters{(concurrency is null ? string.Empty : "; " + concurrency)}");
         if (problems.Count > 0)
         {
             summary += "; " + string.Join("; ", problems.Distinct(StringComparer.Ordinal));
