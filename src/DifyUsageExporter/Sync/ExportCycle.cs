@@ -122,7 +122,11 @@ public sealed class ExportCycle : ICycleRunner
                 problems.Add($"{incomplete.Count} incomplete day(s) not delivered: {string.Join(", ", incomplete.Take(5).Select(Day))}{(incomplete.Count > 5 ? ", …" : string.Empty)}");
             }
 
-            totals = await DailyAggregator.AggregateAsync(store.ReadEventsAsync(from.Value, to.Value, cancellationToken), complete.Contains, cancellationToken).ConfigureAwait(false);
+            // Only the days whose events changed are re-read from the ledger; the rest come from the
+            // stored per-day totals, so a cycle without new data costs the same at any history size.
+            var refresh = await store.RefreshDailyTotalsAsync(from.Value, to.Value, cancellationToken).ConfigureAwait(false);
+            SyncLog.Reaggregated(logger, refresh.Days, refresh.Events);
+            totals = await store.ReadDailyTotalsAsync(from.Value, to.Value, complete.Contains, cancellationToken).ConfigureAwait(false);
             foreach (var mixed in totals.Where(x => x.OtherCurrencies.Count > 0))
             {
                 SyncLog.MixedCurrency(logger, mixed.Key.ToString(), string.Join(",", mixed.OtherCurrencies.Prepend(mixed.Currency)), mixed.Currency);
