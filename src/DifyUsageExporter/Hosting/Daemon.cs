@@ -95,7 +95,8 @@ public sealed class Daemon(CommandEnvironment env, CycleRunnerFactory runnerFact
         {
             try
             {
-                health = await HealthServer.StartAsync(settings.HealthcheckHost, settings.HealthcheckPort, status, store, env.Time, loggers, stopSignal);
+                var dashboard = new DashboardContext(settings.Dashboard, store, status, env.Time, settings.UsageTimeZone, env.Secrets, loggers);
+                health = await HealthServer.StartAsync(settings.HealthcheckHost, settings.HealthcheckPort, status, store, env.Time, loggers, stopSignal, dashboard);
                 HostingLog.HealthListening(logger, health.Address.ToString());
                 HealthListening?.Invoke(health.Address);
             }

@@ -23,7 +23,7 @@ public sealed class HealthServer : IAsyncDisposable
     /// <summary>The address the server listens on (with the real port when HEALTHCHECK_PORT was 0).</summary>
     public Uri Address { get; private set; } = new("http://127.0.0.1/");
 
-    public static async Task<HealthServer> StartAsync(string host, int port, CycleStatus status, SqliteStore store, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+    public static async Task<HealthServer> StartAsync(string host, int port, CycleStatus status, SqliteStore store, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken, DashboardContext? dashboard = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -38,6 +38,10 @@ public sealed class HealthServer : IAsyncDisposable
             return Results.Json(report, Json, statusCode: report.Status == HealthReport.Healthy ? 200 : 503);
         });
         server.app.MapGet("/metrics", () => Results.Text(server.metrics.Render(status, time), "text/plain; version=0.0.4; charset=utf-8"));
+        if (dashboard is not null)
+        {
+            server.app.MapDashboard(dashboard);
+        }
         await server.app.StartAsync(cancellationToken);
         var address = server.app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
         if (address is not null)
