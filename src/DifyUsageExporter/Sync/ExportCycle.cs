@@ -75,6 +75,7 @@ public sealed class ExportCycle : ICycleRunner
         var delivered = 0;
         string? concurrency = null;
         delivery.Totals.Reset();
+        source.BeginCycle();
         try
         {
             if (!options.DryRun)
