@@ -28,6 +28,9 @@ public static class CliApp
             SpoolCommand.Create(env),
             WatermarkCommand.Create(env),
             ReconcileCommand.Create(env),
+            BackupCommand.Create(env),
+            BackupCommand.CreateRestore(env),
+            VerifyCommand.Create(env),
         };
         root.SetAction((parse, cancellationToken) => RunCommand.RunAsync(env, runnerFactory, parse.GetValue(runOnce)));
         return root;

@@ -75,6 +75,7 @@ public sealed class ExportCycle : ICycleRunner
         var delivered = 0;
         string? concurrency = null;
         delivery.Totals.Reset();
+        source.BeginCycle();
         try
         {
             if (!options.DryRun)
@@ -97,13 +98,28 @@ public sealed class ExportCycle : ICycleRunner
             SyncLog.Window(logger, runId, trigger, Day(from.Value), Day(to.Value), zone.Id);
 
             var report = await source.ExtractAsync(from.Value, to.Value, options.FullRead || options.Force, cancellationToken).ConfigureAwait(false);
+            if (!options.DryRun)
+            {
+                await new CostAlerts(settings, store, delivery.Notifier, time, logger).CheckAsync(zone, from.Value, to.Value, cancellationToken).ConfigureAwait(false);
+            }
+
             concurrency = report.Concurrency;
             var days = await store.ReadDayExtractionsAsync(from.Value, to.Value, cancellationToken).ConfigureAwait(false);
             var reportIncomplete = report.IncompleteDays().ToHashSet();
             var complete = new HashSet<DateOnly>();
             var notComplete = new List<DateOnly>();
+            var pruned = await store.ReadPrunedDaysAsync(cancellationToken).ConfigureAwait(false);
             for (var day = from.Value; day <= to.Value; day = day.AddDays(1))
             {
+                // LEDGER_RETENTION_DAYS removed this day's events after API_Meter acknowledged every
+                // total: it is final. Re-sending it from what Dify still keeps could overwrite the
+                // right totals with smaller ones (docs/operations.md, ledger retention).
+                if (pruned.Contains(day))
+                {
+                    MaintenanceLog.PrunedDaySkipped(logger, Day(day));
+                    continue;
+                }
+
                 if (days.TryGetValue(day, out var extraction) && extraction.Complete && !reportIncomplete.Contains(day))
                 {
                     complete.Add(day);
@@ -259,6 +275,13 @@ public sealed class ExportCycle : ICycleRunner
         if (problems.Count > 0)
         {
             summary += "; " + string.Join("; ", problems.Distinct(StringComparer.Ordinal));
+        }
+
+        if (dead > 0)
+        {
+            // Dead letters never leave by themselves: say so every cycle until an operator acts.
+            var oldest = spool.Where(r => r.Status == OutboxRow.Dead).MinBy(r => r.CreatedAt)!;
+            MeteringLog.DeadLettersWaiting(logger, dead, oldest.BatchId, SqliteStore.Format(oldest.CreatedAt));
         }
 
         if (!options.DryRun)
