@@ -42,6 +42,7 @@ public class SecretFilesTests
         snapshot[name].Display.ShouldBe("***");
         secrets.Mask($"x {secret} y").ShouldBe("x *** y");
         snapshot.Problems.ShouldNotContain(p => p.Contains(name + "_FILE"));
+        snapshot.Warnings.ShouldNotContain(w => w.Contains(name + "_FILE"));
     }
 
     [Fact]

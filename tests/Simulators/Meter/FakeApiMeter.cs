@@ -148,6 +148,20 @@ public sealed class FakeApiMeter : IAsyncDisposable
                 Log(0, 0);
                 context.Abort();
                 return;
+            case MeterFaultKind.SuccessFalse:
+                Log(200, 0);
+                await WriteAsync(context, 200, """{"success":false,"error":"INTERNAL_ERROR","message":"Failed to store usage records"}""").ConfigureAwait(false);
+                return;
+            case MeterFaultKind.Html200:
+                Log(200, 0);
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "text/html; charset=utf-8";
+                await context.Response.WriteAsync("<!DOCTYPE html>\n<html><head><title>Maintenance</title></head><body><h1>We'll be back soon</h1></body></html>").ConfigureAwait(false);
+                return;
+            case MeterFaultKind.CountZero:
+                Log(200, 0);
+                await WriteAsync(context, 200, """{"success":true,"processed_records":0,"inserted":0,"updated":0,"total":0}""").ConfigureAwait(false);
+                return;
         }
 
         if (context.Request.Path != path)
@@ -180,6 +194,14 @@ public sealed class FakeApiMeter : IAsyncDisposable
         }
 
         var (tenant, records) = parsed.Value;
+        if (fault is { Kind: MeterFaultKind.RejectModel } && records.Select((r, i) => (r, i)).FirstOrDefault(x => x.r.Model == fault.Model) is { r: not null } bad)
+        {
+            Log(fault.Status, 0);
+            var badField = string.Create(CultureInfo.InvariantCulture, $"records[{bad.i}].model");
+            await WriteAsync(context, fault.Status, JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = "VALIDATION_ERROR", ["field"] = badField, ["message"] = $"{badField}: unknown model {bad.r.Model} for provider {bad.r.Provider}" })).ConfigureAwait(false);
+            return;
+        }
+
         int inserted = 0, updated = 0;
         lock (gate)
         {
