@@ -18,6 +18,11 @@ public sealed class FakeApiMeter : IAsyncDisposable
 {
     public const string DefaultPath = "/api/integrations/dify/usage-data/receive";
 
+    /// <summary><c>GET</c> here returns the stored rows as JSON (snake_case), for benchmarks.</summary>
+    public const string RowsPath = "/_sim/rows";
+
+    private static readonly JsonSerializerOptions RowsJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
     private readonly ConcurrentQueue<MeterFault> faults = new();
     private readonly ConcurrentQueue<MeterRequestLog> requests = new();
     private readonly Dictionary<(string, string, string, string), MeterRow> rows = [];
@@ -108,6 +113,13 @@ public sealed class FakeApiMeter : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == RowsPath)
+        {
+            // For benchmarks in another process: what the server holds (not logged as a request).
+            await WriteAsync(context, 200, JsonSerializer.Serialize(Rows(), RowsJson)).ConfigureAwait(false);
+            return;
+        }
+
         using var reader = new StreamReader(context.Request.Body);
         var body = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
         var auth = context.Request.Headers.Authorization.ToString();
