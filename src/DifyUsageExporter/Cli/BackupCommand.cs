@@ -43,17 +43,25 @@ public static class BackupCommand
             var settings = env.LoadSettings();
             var version = StoreBackup.Inspect(path, full: true);
             await env.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{path}: an intact exporter state store (PRAGMA integrity_check ok, schema version {version}).")).ConfigureAwait(false);
-            using var store = SqliteStore.Open(settings.DataDir, env.Time);
+            // The live store is not opened as a store here: it may be damaged or from a newer version.
+            DataDirectory.EnsureWritable(settings.DataDir);
+            var live = Path.Combine(Path.GetFullPath(settings.DataDir), SqliteStore.FileName);
             using var cycleLock = CommandLock.Acquire(settings.DataDir, "restore");
-            if (!await Confirmation.AskAsync(env, $"Replace the content of {store.Path} by {path}? The current content is kept as a backup in {settings.BackupDirectory} first.", parse.GetValue(yes)).ConfigureAwait(false))
+            if (!await Confirmation.AskAsync(env, $"Replace the content of {live} by {path}? The current content is kept in {settings.BackupDirectory} first.", parse.GetValue(yes)).ConfigureAwait(false))
             {
                 await env.Out.WriteLineAsync("Not restored.").ConfigureAwait(false);
                 return ExitCodes.Failure;
             }
 
-            var previous = StoreBackup.Create(store, settings.BackupDirectory, StoreBackup.PreRestoreTag);
-            await env.Out.WriteLineAsync($"The replaced store is kept as {previous.Path}.").ConfigureAwait(false);
-            await store.RestoreFromAsync(path, cancellationToken).ConfigureAwait(false);
+            var result = StoreRestore.Restore(settings.DataDir, path, settings.BackupDirectory, env.Time);
+            if (result.KeptAs is not null)
+            {
+                await env.Out.WriteLineAsync(result.Online
+                    ? $"The replaced store is kept as {result.KeptAs}."
+                    : $"The replaced store could not be read as a database; its files are kept as {result.KeptAs} and were replaced (restart a running daemon).").ConfigureAwait(false);
+            }
+
+            using var store = SqliteStore.Open(settings.DataDir, env.Time);
             var report = StoreVerifier.Verify(store, full: false);
             await env.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"Restored {path} into {store.Path} (schema version {store.SchemaVersion()}): {report.Events} ledger events, {report.DeliveredKeys} delivered keys, {report.SpoolRows} spool rows. The next cycle re-reads Dify from the restored watermarks and sends only totals that differ from what the backup records as delivered.")).ConfigureAwait(false);

@@ -5,31 +5,6 @@ namespace DifyUsageExporter.Storage;
 
 public sealed partial class SqliteStore
 {
-    /// <summary>
-    /// Replaces the whole content of this store by the content of <paramref name="backupPath"/>
-    /// (checked first with <see cref="StoreBackup.Inspect"/>), through SQLite's backup API into the
-    /// live database: other connections, even of a running daemon, see the old content or the new
-    /// one, never a mix, and no file is swapped under them. Then applies migrations, so a backup
-    /// of an older exporter version becomes current. Call while holding the cycle lock.
-    /// </summary>
-    public async Task RestoreFromAsync(string backupPath, CancellationToken cancellationToken)
-    {
-        var source = System.IO.Path.GetFullPath(backupPath);
-        if (string.Equals(source, Path, StringComparison.Ordinal))
-        {
-            throw new StoreException($"{source} is the live state store itself; give a backup file.");
-        }
-
-        StoreBackup.Inspect(source, full: true);
-        await WriteAsync(connection =>
-        {
-            using var from = StoreBackup.Open(source, SqliteOpenMode.ReadOnly);
-            from.BackupDatabase(connection);
-            Migrations.Apply(connection, Now());
-            return Task.CompletedTask;
-        }, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>The rows of <c>PRAGMA integrity_check</c> (<paramref name="full"/>) or <c>quick_check</c> other than "ok".</summary>
     public IReadOnlyList<string> CheckIntegrity(bool full)
     {

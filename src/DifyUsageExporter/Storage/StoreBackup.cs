@@ -21,6 +21,14 @@ public static partial class StoreBackup
     /// <param name="tag">Optional suffix of the file name (e.g. pre-restore).</param>
     public static BackupFile Create(SqliteStore store, string directory, string? tag = null)
     {
+        ArgumentNullException.ThrowIfNull(store);
+        return Create(store.OpenConnection, store.Time.GetUtcNow(), directory, tag, allowNewerSchema: false);
+    }
+
+    /// <summary>Writes a backup of the database <paramref name="openSource"/> connects to.</summary>
+    /// <param name="allowNewerSchema">True when keeping a store a newer exporter version migrated (before a roll-back restore).</param>
+    internal static BackupFile Create(Func<SqliteConnection> openSource, DateTimeOffset takenAt, string directory, string? tag, bool allowNewerSchema)
+    {
         var dir = System.IO.Path.GetFullPath(directory);
         try
         {
@@ -41,13 +49,12 @@ public static partial class StoreBackup
             throw new StoreException($"The backup directory {dir} cannot be created ({ex.Message}). Create it and make it writable by the exporter's user, or set BACKUP_DIR to a writable directory.", ex);
         }
 
-        var takenAt = store.Time.GetUtcNow();
         var path = FreeName(dir, takenAt, tag);
         var partial = path + ".partial";
         try
         {
             CreatePrivateFile(partial);
-            using (var source = store.OpenConnection())
+            using (var source = openSource())
             using (var destination = Open(partial, SqliteOpenMode.ReadWrite))
             {
                 source.BackupDatabase(destination);
@@ -57,7 +64,7 @@ public static partial class StoreBackup
                 journal.ExecuteNonQuery();
             }
 
-            var version = Inspect(partial, full: false);
+            var version = Inspect(partial, full: false, allowNewerSchema);
             File.Move(partial, path);
             return new BackupFile(path, takenAt, new FileInfo(path).Length, version);
         }
@@ -79,7 +86,9 @@ public static partial class StoreBackup
     /// schema_migrations table; a schema version this build understands). Returns the schema version;
     /// throws <see cref="StoreException"/> naming the file and the problem.
     /// </summary>
-    public static int Inspect(string path, bool full)
+    public static int Inspect(string path, bool full) => Inspect(path, full, allowNewerSchema: false);
+
+    private static int Inspect(string path, bool full, bool allowNewerSchema)
     {
         var file = System.IO.Path.GetFullPath(path);
         if (!File.Exists(file))
@@ -106,7 +115,7 @@ public static partial class StoreBackup
             command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
             var version = Convert.ToInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
             var latest = Migrations.All[^1].Version;
-            if (version > latest)
+            if (version > latest && !allowNewerSchema)
             {
                 throw new StoreException($"{file} has schema version {version}, newer than this exporter understands ({latest}). Restore it with the exporter version that made it.");
             }

@@ -178,6 +178,48 @@ public sealed class BackupRestoreTests
         Directory.Exists(Path.Combine(h.Dir, "backups")).ShouldBeFalse();
     }
 
+    [Theory]
+    [InlineData("damaged")]
+    [InlineData("newer")]
+    public async Task Restore_works_when_the_live_store_is_damaged_or_was_migrated_by_a_newer_version(string state)
+    {
+        await using var h = await DeliveredAsync();
+        var backup = StoreBackup.Create(h.Store, Path.Combine(h.Dir, "b")).Path;
+        var live = h.Store.Path;
+        if (state == "damaged")
+        {
+            SqliteConnection.ClearAllPools();
+            File.Delete(live + "-wal");
+            File.Delete(live + "-shm");
+            await File.WriteAllBytesAsync(live, Enumerable.Repeat((byte)0x5a, 16384).ToArray(), Ct);
+        }
+        else
+        {
+            using var newer = new SqliteConnection($"Data Source={live};Pooling=False");
+            newer.Open();
+            using var bump = newer.CreateCommand();
+            bump.CommandText = "INSERT INTO schema_migrations VALUES (999, 'future', '2030-01-01')";
+            bump.ExecuteNonQuery();
+        }
+
+        var run = await CliHarness.InvokeAsync(h, "restore", backup, "--yes");
+
+        run.ExitCode.ShouldBe(ExitCodes.Success, run.Out + run.Error);
+        Count(live, "delivered_keys").ShouldBe(2);
+        StoreBackup.Inspect(live, full: true).ShouldBe(Migrations.All[^1].Version);
+        if (state == "damaged")
+        {
+            var kept = Directory.GetFiles(Path.Combine(h.Dir, "backups"), "exporter-*-damaged.db").ShouldHaveSingleItem();
+            (await File.ReadAllBytesAsync(kept, Ct)).ShouldAllBe(b => b == 0x5a);
+            run.Out.ShouldContain("could not be read as a database");
+        }
+        else
+        {
+            var kept = Directory.GetFiles(Path.Combine(h.Dir, "backups"), "exporter-*-pre-restore.db").ShouldHaveSingleItem();
+            Count(kept, "schema_migrations").ShouldBe(Migrations.All.Count + 1);
+        }
+    }
+
     [Fact]
     public void Retention_deletes_backups_older_than_the_limit_keeps_the_newest_and_ignores_other_files()
     {
