@@ -47,9 +47,10 @@ public sealed class RequestLowerBoundTests
 
         // login 1, profile 1, app pages 1; conversation pages: chat 1, completion 1, chatflow 1 (the
         // debugger one is hidden); message pages: 1 + 2 (150 messages) + 1; completion details 3;
-        // app-log pages 1; node-executions: 2 runs + 2 chatflow messages.
-        sim.LowerBound.ShouldBe(new RequestLowerBound(1, 1, 1, 3, 4, 3, 1, 4));
-        sim.LowerBound.Total.ShouldBe(18);
+        // app-log pages 1; node-executions: 2 runs + 2 chatflow messages; the agent list and the
+        // knowledge-base list (always read; here empty).
+        sim.LowerBound.ShouldBe(new RequestLowerBound(1, 1, 1, 3, 4, 3, 1, 4, 2));
+        sim.LowerBound.Total.ShouldBe(20);
 
         using var run = new SimHarness(sim);
         var day = new DateOnly(2026, 3, 3);
@@ -63,8 +64,8 @@ public sealed class RequestLowerBoundTests
         // The same figures over HTTP, for benchmarks in another process; /_sim calls are not counted.
         using var http = new HttpClient { BaseAddress = sim.BaseUrl };
         var stats = (await http.GetFromJsonAsync<JsonObject>("_sim/stats", Ct))!;
-        ((int)stats["lower_bound"]!).ShouldBe(18);
-        ((int)stats["requests_served"]!).ShouldBe(19);
+        ((int)stats["lower_bound"]!).ShouldBe(20);
+        ((int)stats["requests_served"]!).ShouldBe(21);
         ((int)stats["events"]!).ShouldBe(sim.Truth.Events.Count);
         (await http.PostAsync("_sim/reset", null, Ct)).EnsureSuccessStatusCode();
         ((int)(await http.GetFromJsonAsync<JsonObject>("_sim/stats", Ct))!["requests_served"]!).ShouldBe(0);

@@ -16,11 +16,17 @@ public sealed record RequestLowerBound(
     int MessagePages,
     int CompletionDetails,
     int AppLogPages,
-    int NodeExecutionCalls)
+    int NodeExecutionCalls,
+    int CurrentDifyCalls = 0)
 {
     public const int PageSize = 100;
 
-    public int Total => Auth + Profile + AppPages + ConversationPages + MessagePages + CompletionDetails + AppLogPages + NodeExecutionCalls;
+    /// <summary>
+    /// Dify 1.12+ kinds: the agent list and knowledge-base list pages (always read: on older Dify they
+    /// answer 404 or list no pipelines), agent log and message pages, pipeline run pages and one
+    /// node-executions call per production pipeline run.
+    /// </summary>
+    public int Total => Auth + Profile + AppPages + ConversationPages + MessagePages + CompletionDetails + AppLogPages + NodeExecutionCalls + CurrentDifyCalls;
 
     public static RequestLowerBound Compute(SimWorkspace workspace)
     {
@@ -51,7 +57,7 @@ public sealed record RequestLowerBound(
                     completionDetails += completions;
                     break;
                 case "workflow":
-                    var runs = app.Runs.Count(r => r.TriggeredFrom == "app-run");
+                    var runs = app.Runs.Count(r => r.IsLogged);
                     logPages += Pages(runs);
                     nodeCalls += runs;
                     break;
@@ -60,7 +66,19 @@ public sealed record RequestLowerBound(
             }
         }
 
-        return new RequestLowerBound(1, 1, Pages(visible.Count), conversationPages, messagePages, completionDetails, logPages, nodeCalls);
+        var current = 2; // GET /agent and GET /datasets
+        foreach (var agent in workspace.Apps.Where(a => !a.Archived && a.Mode == "agent" && a.AgentId is not null))
+        {
+            var production = agent.Conversations.Where(c => !c.IsDebugger && c.Messages.Count > 0).ToList();
+            current += Pages(production.Count) + production.Sum(c => Pages(c.Messages.Count));
+        }
+
+        foreach (var pipeline in workspace.Datasets.Select(d => d.Pipeline).OfType<SimApp>())
+        {
+            current += Pages(pipeline.Runs.Count) + pipeline.Runs.Count(r => r.TriggeredFrom == "rag-pipeline-run");
+        }
+
+        return new RequestLowerBound(1, 1, Pages(visible.Count), conversationPages, messagePages, completionDetails, logPages, nodeCalls, current);
     }
 
     /// <summary>A listing costs at least one page, even when empty.</summary>
