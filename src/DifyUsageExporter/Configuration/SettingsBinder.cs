@@ -45,6 +45,7 @@ internal static class SettingsBinder
             NotifyMinInterval = TimeSpan.FromMinutes(r.Int("NOTIFY_MIN_INTERVAL_MINUTES", 0, 1440, 15)),
             CronSchedule = Cron(r, cronZone),
             CronTimeZone = cronZone,
+            RunOnStart = r.Enum("RUN_ON_START", RunOnStart.Missed),
             LogLevel = r.Enum("LOG_LEVEL", LogLevelSetting.Info),
             GracefulShutdownTimeout = TimeSpan.FromSeconds(r.Int("GRACEFUL_SHUTDOWN_TIMEOUT", 1, 3600, 30)),
             DataDir = r.Text("DATA_DIR") ?? "./data",

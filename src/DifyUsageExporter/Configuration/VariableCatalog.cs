@@ -71,6 +71,7 @@ public static class VariableCatalog
         // Daemon
         new("CRON_SCHEDULE", [], "0 0 * * *", false, GroupDaemon, "Standard 5-field cron expression (minute hour day month weekday) of the export cycle."),
         new("CRON_TIMEZONE", [], "UTC", false, GroupDaemon, "IANA zone CRON_SCHEDULE is evaluated in, e.g. Asia/Tokyo (DST-aware)."),
+        new("RUN_ON_START", [], "missed", false, GroupDaemon, "missed|always|never: at daemon start, run one cycle at once if the latest scheduled firing passed without a successful cycle since (missed), always, or never."),
         new("LOG_LEVEL", [], "info", false, GroupDaemon, "error|warn|info|debug."),
         new("GRACEFUL_SHUTDOWN_TIMEOUT", [], "30", false, GroupDaemon, "Seconds a running cycle may take to finish after SIGTERM/SIGINT (1-3600)."),
         new("DATA_DIR", [], "./data", false, GroupDaemon, "State directory (SQLite store, lock); /app/data in the container."),

@@ -14,6 +14,7 @@ internal static class Migrations
         (1, "core", CoreSchema.V1),
         (2, "usage-ledger", LedgerSchema.V2),
         (3, "delivery-spool", DeliverySchema.V3),
+        (4, "cycle-health", CoreSchema.V4),
     ];
 
     public static void Apply(SqliteConnection connection, string now)

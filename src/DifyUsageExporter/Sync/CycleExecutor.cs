@@ -41,12 +41,34 @@ public sealed class CycleExecutor(ICycleRunner runner, SqliteStore store, CycleS
 
         var (result, outcome) = await InvokeAsync(trigger, runId, cancellationToken);
         var ended = time.GetUtcNow();
-        await RecordAsync(() => store.RecordCycleEndAsync(runId, ended, outcome, result.Summary, CancellationToken.None));
-        status.CycleEnded(ended, outcome, result.Outcome == CycleOutcome.Success);
+        var facts = new CycleFacts(result.CaughtUp, result.AppsSkipped, result.CredentialsRejected ? SqliteStore.CredentialsFailure : null);
+        await RecordAsync(() => store.RecordCycleEndAsync(runId, ended, outcome, result.Summary, facts, CancellationToken.None));
+        status.CycleEnded(ended, outcome, result.CaughtUp);
         CycleMetrics.Cycles.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
         CycleMetrics.CycleDuration.Record(stopwatch.Elapsed.TotalSeconds);
         SyncLog.CycleFinished(logger, outcome, Math.Round(stopwatch.Elapsed.TotalSeconds, 3), result.Summary);
         return new CycleAttempt(false, result);
+    }
+
+    /// <summary>
+    /// At start: closes cycle rows a crashed process left without an outcome as abandoned. Only
+    /// when the cycle lock is free, because a held lock means another process's cycle is live.
+    /// </summary>
+    public async Task<int> CloseAbandonedAsync(CancellationToken cancellationToken)
+    {
+        using var cycleLock = CycleLock.TryAcquire(Path.GetDirectoryName(store.Path)!);
+        if (cycleLock is null)
+        {
+            return 0;
+        }
+
+        var closed = await store.CloseAbandonedCyclesAsync(time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (closed > 0)
+        {
+            SyncLog.AbandonedClosed(logger, closed);
+        }
+
+        return closed;
     }
 
     /// <summary>The process exit code for a cycle result: 0 success, 3 spooled, 1 failed.</summary>
@@ -68,13 +90,13 @@ public sealed class CycleExecutor(ICycleRunner runner, SqliteStore store, CycleS
         {
             // Shutdown past GRACEFUL_SHUTDOWN_TIMEOUT: the cycle is recorded as cancelled, not crashed.
             SyncLog.CycleCancelled(logger);
-            return (new CycleResult(CycleOutcome.Failed, "Cancelled by shutdown."), Cancelled);
+            return (new CycleResult(CycleOutcome.Failed, "Cancelled by shutdown.") { CaughtUp = false }, Cancelled);
         }
         catch (Exception ex)
         {
             // The cycle's own errors end here so the daemon keeps scheduling; logged once, masked.
             SyncLog.CycleCrashed(logger, ex);
-            return (new CycleResult(CycleOutcome.Failed, $"Unexpected {ex.GetType().Name}; see the error log line of this run."), "failed");
+            return (new CycleResult(CycleOutcome.Failed, $"Unexpected {ex.GetType().Name}; see the error log line of this run.") { CaughtUp = false }, "failed");
         }
     }
 

@@ -6,7 +6,6 @@ using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
 using DifyUsageExporter.Telemetry;
 using DifyUsageExporter.Tests.Support;
-using DifyUsageExporter.Web;
 using Microsoft.Data.Sqlite;
 using Shouldly;
 using Xunit;
@@ -17,6 +16,9 @@ public class HealthServerTests
 {
     private static readonly DateTimeOffset T0 = new(2025, 6, 1, 0, 0, 0, TimeSpan.Zero);
 
+    // The host's scheduler runs "0 0 1 1 *".
+    private static readonly DateTimeOffset NextNewYear = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     [Fact]
     public async Task Health_is_200_with_cycle_details_then_503_when_the_store_is_gone_and_metrics_are_prometheus_text()
     {
@@ -26,11 +28,10 @@ public class HealthServerTests
         var status = new CycleStatus { StartedAt = T0 };
         status.CycleStarted(T0.AddMinutes(1));
         status.CycleEnded(T0.AddMinutes(2), "success", success: true);
-        status.Scheduled(T0.AddDays(1));
         time.Advance(TimeSpan.FromMinutes(10));
         CycleMetrics.Cycles.Add(1, new KeyValuePair<string, object?>("outcome", "success"));
         using var loggers = Logging.CreateFactory(LogLevelSetting.Info, new ConcurrentWriter(), new SecretRegistry(), time);
-        await using var server = await HealthServer.StartAsync("127.0.0.1", 0, status, store, time, loggers, TestContext.Current.CancellationToken);
+        await using var server = await StatusHost.StartAsync(store, status, time, loggers);
         using var client = new HttpClient { BaseAddress = server.Address };
         CycleMetrics.Cycles.Add(2, new KeyValuePair<string, object?>("outcome", "health-test"));
 
@@ -43,14 +44,14 @@ public class HealthServerTests
         body.GetProperty("lastCycle").GetProperty("startedAt").GetDateTimeOffset().ShouldBe(T0.AddMinutes(1));
         body.GetProperty("lastCycle").GetProperty("finishedAt").GetDateTimeOffset().ShouldBe(T0.AddMinutes(2));
         body.GetProperty("lastSuccessAt").GetDateTimeOffset().ShouldBe(T0.AddMinutes(2));
-        body.GetProperty("nextRunAt").GetDateTimeOffset().ShouldBe(T0.AddDays(1));
+        body.GetProperty("nextRunAt").GetDateTimeOffset().ShouldBe(NextNewYear);
         // Instants are written like the logs: UTC, milliseconds, Z.
         body.GetProperty("nextRunAt").GetString()!.ShouldMatch(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$");
 
         var metrics = await client.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
         metrics.ShouldContain("# TYPE dify_exporter_cycles_total counter");
         metrics.ShouldContain("dify_exporter_cycles_total{outcome=\"health-test\"} 2");
-        metrics.ShouldContain($"dify_exporter_next_run_timestamp_seconds {T0.AddDays(1).ToUnixTimeSeconds()}");
+        metrics.ShouldContain($"dify_exporter_next_run_timestamp_seconds {NextNewYear.ToUnixTimeSeconds()}");
         metrics.ShouldContain("dify_exporter_uptime_seconds 600");
 
         SqliteConnection.ClearAllPools();
