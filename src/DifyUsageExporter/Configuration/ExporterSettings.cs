@@ -23,7 +23,7 @@ public sealed record ExporterSettings
     public TimeSpan DifyFetchTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public int DifyFetchRetryCount { get; init; } = 3;
     public TimeSpan DifyFetchRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
-    public int DifyFetchConcurrency { get; init; } = 4;
+    public int DifyFetchConcurrency { get; init; } = 16;
     public int DifyFetchPageSize { get; init; } = 100;
     public TimeSpan DifySettle { get; init; } = TimeSpan.FromMinutes(60);
     public bool WatermarkEnabled { get; init; } = true;

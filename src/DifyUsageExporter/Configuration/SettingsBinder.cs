@@ -22,7 +22,7 @@ internal static class SettingsBinder
             DifyFetchTimeout = TimeSpan.FromMilliseconds(r.Int("DIFY_FETCH_TIMEOUT_MS", 1000, 300_000, 30_000)),
             DifyFetchRetryCount = r.Int("DIFY_FETCH_RETRY_COUNT", 0, 10, 3),
             DifyFetchRetryDelay = TimeSpan.FromMilliseconds(r.Int("DIFY_FETCH_RETRY_DELAY_MS", 100, 60_000, 1000)),
-            DifyFetchConcurrency = r.Int("DIFY_FETCH_CONCURRENCY", 1, 32, 4),
+            DifyFetchConcurrency = r.Int("DIFY_FETCH_CONCURRENCY", 1, 32, 16),
             DifyFetchPageSize = r.Int("DIFY_FETCH_PAGE_SIZE", 1, 100, 100),
             DifySettle = TimeSpan.FromMinutes(r.Int("DIFY_SETTLE_MINUTES", 0, 10_080, 60)),
             WatermarkEnabled = r.Bool("WATERMARK_ENABLED", true),

@@ -44,7 +44,7 @@ public static class VariableCatalog
         new("DIFY_FETCH_TIMEOUT_MS", [], "30000", false, GroupDify, "Timeout of one Dify request in milliseconds (1000-300000)."),
         new("DIFY_FETCH_RETRY_COUNT", [], "3", false, GroupDify, "Retries of a Dify request on 429, 5xx, network errors and timeouts (0-10)."),
         new("DIFY_FETCH_RETRY_DELAY_MS", [], "1000", false, GroupDify, "Base delay of the exponential backoff between Dify retries, in milliseconds (100-60000)."),
-        new("DIFY_FETCH_CONCURRENCY", [], "4", false, GroupDify, "Apps/conversations/runs read in parallel from Dify (1-32)."),
+        new("DIFY_FETCH_CONCURRENCY", [], "16", false, GroupDify, "Ceiling of Dify requests in flight (1-32): the exporter starts at 8 (or this value when lower), backs off on 429/5xx/timeouts/rising latency and grows again up to it."),
         new("DIFY_FETCH_PAGE_SIZE", [], "100", false, GroupDify, "Page size of Dify list calls (1-100; Dify rejects more than 100)."),
         new("DIFY_SETTLE_MINUTES", [], "60", false, GroupDify, "Overlap re-read before each app's watermark, for runs and messages Dify finishes late (0-10080)."),
         new("WATERMARK_ENABLED", [], "true", false, GroupDify, "false = re-read the whole window every cycle instead of incrementally."),

@@ -27,7 +27,7 @@ public sealed partial class DifyConsoleClient : IDisposable
     private readonly ILogger logger;
     private readonly HttpClient http;
     private readonly string baseUrl;
-    private readonly SemaphoreSlim concurrency;
+    private readonly AdaptiveConcurrencyLimiter concurrency;
     private readonly ResiliencePipeline<HttpResponseMessage> pipeline;
     private readonly ResiliencePipeline<HttpResponseMessage> loginPipeline;
 
@@ -66,7 +66,7 @@ public sealed partial class DifyConsoleClient : IDisposable
         };
         http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("dify-usage-exporter", "1.0"));
         http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        concurrency = new SemaphoreSlim(Math.Max(1, settings.DifyFetchConcurrency));
+        concurrency = new AdaptiveConcurrencyLimiter(settings.DifyFetchConcurrency, time, (old, now, reason) => DifyLog.LimitChanged(logger, old, now, reason));
         pipeline = BuildPipeline(retryTooManyRequests: true);
         // Login never retries 429: it is Dify's account lock, and retrying cannot lift it.
         loginPipeline = BuildPipeline(retryTooManyRequests: false);
@@ -75,10 +75,12 @@ public sealed partial class DifyConsoleClient : IDisposable
     /// <summary>The Dify origin requests go to.</summary>
     public string BaseUrl => baseUrl;
 
+    /// <summary>The adaptive bound on requests in flight (ceiling DIFY_FETCH_CONCURRENCY).</summary>
+    internal AdaptiveConcurrencyLimiter Concurrency => concurrency;
+
     public void Dispose()
     {
         http.Dispose();
-        concurrency.Dispose();
         authGate.Dispose();
     }
 
@@ -128,16 +130,30 @@ public sealed partial class DifyConsoleClient : IDisposable
             return await (login ? loginPipeline : pipeline).ExecuteAsync(
                 async (ctx, self) =>
                 {
-                    await self.concurrency.WaitAsync(ctx.CancellationToken).ConfigureAwait(false);
+                    var lease = await self.concurrency.AcquireAsync(ctx.CancellationToken).ConfigureAwait(false);
+                    var signal = RequestSignal.Ignored;
                     try
                     {
                         DifyMetrics.Requests.Add(1);
                         using var request = build();
-                        return await self.http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ctx.CancellationToken).ConfigureAwait(false);
+                        var response = await self.http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ctx.CancellationToken).ConfigureAwait(false);
+                        signal = (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests ? RequestSignal.Overload : RequestSignal.Success;
+                        return response;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        signal = RequestSignal.Overload;
+                        throw;
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        // The per-attempt timeout (DIFY_FETCH_TIMEOUT_MS) fired, not the caller.
+                        signal = RequestSignal.Overload;
+                        throw;
                     }
                     finally
                     {
-                        self.concurrency.Release();
+                        self.concurrency.Release(lease, signal);
                     }
                 },
                 context,

@@ -48,4 +48,7 @@ internal static partial class DifyLog
 
     [LoggerMessage(3016, LogLevel.Debug, "App {AppName} ({AppId}): reading from {ReadFrom:o} (window start {WindowStart:o})")]
     public static partial void ReadFrom(ILogger logger, string appName, string appId, DateTimeOffset readFrom, DateTimeOffset windowStart);
+
+    [LoggerMessage(3050, LogLevel.Debug, "Dify concurrency limit {Old} -> {New} ({Reason})")]
+    public static partial void LimitChanged(ILogger logger, int old, int @new, string reason);
 }

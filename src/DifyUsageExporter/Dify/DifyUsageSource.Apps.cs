@@ -101,12 +101,15 @@ public sealed partial class DifyUsageSource
                     await ExtractChatAsync(scope, advanced: true, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
-                    // chat, agent-chat, completion: the model is the app's configured one (detail, else the list's).
-                    var detail = await client.GetAppAsync(scope.App.Id, cancellationToken).ConfigureAwait(false);
-                    var (provider, model) = DifyUsageMapper.AppModel(detail.ModelConfig);
+                    // chat, agent-chat, completion: the model is the app's configured one. Every Dify
+                    // version's /apps list carries model_config.model (app_partial_fields in
+                    // api/fields/app_fields.py, from 0.x to 1.x), so the detail call is only made
+                    // when a list item lacks it.
+                    var (provider, model) = DifyUsageMapper.AppModel(wire.ModelConfig);
                     if (provider is null && model is null)
                     {
-                        (provider, model) = DifyUsageMapper.AppModel(wire.ModelConfig);
+                        var detail = await client.GetAppAsync(scope.App.Id, cancellationToken).ConfigureAwait(false);
+                        (provider, model) = DifyUsageMapper.AppModel(detail.ModelConfig);
                     }
 
                     scope.App = scope.App with { Provider = provider, Model = model };
@@ -182,46 +185,81 @@ public sealed partial class DifyUsageSource
         }).ConfigureAwait(false);
     }
 
-    /// <summary>Pages a conversation's messages backwards (first_id) until they are older than the read start.</summary>
+    /// <summary>
+    /// Pages a conversation's messages backwards (first_id) until they are older than the read start.
+    /// Advanced-chat: the node-executions calls of a page's messages all start at once (the shared
+    /// concurrency limiter bounds what is really in flight) while the next page is fetched; events
+    /// are then stored in page order, message by message, so the result never depends on timing.
+    /// </summary>
     private async Task ExtractConversationAsync(AppScope scope, DifyConversation conversation, bool advanced, CancellationToken cancellationToken)
     {
         string? firstId = null;
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        while (true)
+        List<(string MessageId, Task<IReadOnlyList<UsageEvent>?> Events)>? previous = null;
+        try
         {
-            var page = await client.GetMessagesPageAsync(scope.App.Id, conversation.Id!, firstId, cancellationToken).ConfigureAwait(false);
-            var data = page.Data ?? [];
-            foreach (var message in data)
+            while (true)
             {
-                var at = message.CreatedAt ?? conversation.CreatedAt;
-                if (string.IsNullOrEmpty(message.Id) || at is null || !scope.InRange(at.Value))
+                var page = await client.GetMessagesPageAsync(scope.App.Id, conversation.Id!, firstId, cancellationToken).ConfigureAwait(false);
+                if (previous is not null)
                 {
-                    continue;
+                    await StoreAsync(scope, previous, cancellationToken).ConfigureAwait(false);
+                    previous = null;
                 }
 
-                var events = advanced
-                    ? await AdvancedChatEventsAsync(scope, conversation, message, at.Value, cancellationToken).ConfigureAwait(false)
-                    : Single(DifyUsageMapper.FromMessage(scope.App, message, conversation.FromEndUserId, conversation.FromAccountId, at.Value, scope.Run.Window.Zone));
-                if (events is not null)
+                var data = page.Data ?? [];
+                var pending = new List<(string, Task<IReadOnlyList<UsageEvent>?>)>(data.Count);
+                foreach (var message in data)
                 {
-                    await scope.AddAsync(message.Id, events, cancellationToken).ConfigureAwait(false);
+                    var at = message.CreatedAt ?? conversation.CreatedAt;
+                    if (string.IsNullOrEmpty(message.Id) || at is null || !scope.InRange(at.Value))
+                    {
+                        continue;
+                    }
+
+                    var events = advanced
+                        ? AdvancedChatEventsAsync(scope, conversation, message, at.Value, cancellationToken)
+                        : Task.FromResult<IReadOnlyList<UsageEvent>?>(Single(DifyUsageMapper.FromMessage(scope.App, message, conversation.FromEndUserId, conversation.FromAccountId, at.Value, scope.Run.Window.Zone)));
+                    pending.Add((message.Id, events));
                 }
-            }
 
-            if (data.Count == 0 || page.HasMore != true)
+                previous = pending;
+                if (data.Count == 0 || page.HasMore != true)
+                {
+                    return;
+                }
+
+                // Items are oldest→newest; the oldest one is the cursor to the previous page. Chosen by
+                // time rather than position so a server ordering the page differently still advances.
+                var oldest = data.Where(m => m.Id is not null).OrderBy(m => m.CreatedAt ?? DateTimeOffset.MaxValue).FirstOrDefault();
+                if (oldest?.Id is null || !seen.Add(oldest.Id) || (oldest.CreatedAt is { } t && t < scope.ReadFrom))
+                {
+                    return;
+                }
+
+                firstId = oldest.Id;
+            }
+        }
+        finally
+        {
+            if (previous is not null)
             {
-                return;
+                // Normal end: store the last page. After a failure: let its node calls finish (they
+                // record their own failures) and keep what they read, as before.
+                await StoreAsync(scope, previous, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
 
-            // Items are oldest→newest; the oldest one is the cursor to the previous page. Chosen by
-            // time rather than position so a server ordering the page differently still advances.
-            var oldest = data.Where(m => m.Id is not null).OrderBy(m => m.CreatedAt ?? DateTimeOffset.MaxValue).FirstOrDefault();
-            if (oldest?.Id is null || !seen.Add(oldest.Id) || (oldest.CreatedAt is { } t && t < scope.ReadFrom))
+    /// <summary>Awaits a page's per-message event lists and queues them in message order.</summary>
+    private static async Task StoreAsync(AppScope scope, List<(string MessageId, Task<IReadOnlyList<UsageEvent>?> Events)> messages, CancellationToken cancellationToken)
+    {
+        foreach (var (messageId, task) in messages)
+        {
+            if (await task.ConfigureAwait(false) is { } events)
             {
-                return;
+                await scope.AddAsync(messageId, events, cancellationToken).ConfigureAwait(false);
             }
-
-            firstId = oldest.Id;
         }
     }
 

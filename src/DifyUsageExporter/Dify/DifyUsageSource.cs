@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Usage;
@@ -63,6 +64,16 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
         }
     }
 
+    /// <summary>
+    /// The account zone read by <see cref="ResolveTimeZoneAsync"/> and not yet used by an extraction:
+    /// a cycle resolves the zone and then extracts, and the profile need not be read twice.
+    /// </summary>
+    private TimeZoneInfo? resolvedAccountZone;
+    private DateTimeOffset? resolvedAccountZoneAt;
+
+    /// <summary>How long a resolved account zone may stand in for a profile read (a cycle's resolve → extract gap).</summary>
+    private static readonly TimeSpan ResolvedZoneLifetime = TimeSpan.FromMinutes(10);
+
     /// <inheritdoc />
     public async Task<TimeZoneInfo> ResolveTimeZoneAsync(CancellationToken cancellationToken)
     {
@@ -71,7 +82,29 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
             return configured;
         }
 
-        return await AccountZoneAsync(cancellationToken).ConfigureAwait(false) ?? TimeZoneInfo.Utc;
+        var zone = await AccountZoneAsync(cancellationToken).ConfigureAwait(false);
+        lock (client)
+        {
+            (resolvedAccountZone, resolvedAccountZoneAt) = (zone, time.GetUtcNow());
+        }
+
+        return zone ?? TimeZoneInfo.Utc;
+    }
+
+    /// <summary>The zone <see cref="ResolveTimeZoneAsync"/> just read (consumed once), else a fresh profile read.</summary>
+    private async Task<TimeZoneInfo?> AccountZoneForExtractionAsync(CancellationToken cancellationToken)
+    {
+        lock (client)
+        {
+            var at = resolvedAccountZoneAt;
+            resolvedAccountZoneAt = null;
+            if (at is { } readAt && time.GetUtcNow() - readAt < ResolvedZoneLifetime)
+            {
+                return resolvedAccountZone;
+            }
+        }
+
+        return await AccountZoneAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The Dify account's time zone (profile); null when the profile names none or an unknown one.</summary>
@@ -96,10 +129,11 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
     public async Task<ExtractionReport> ExtractAsync(DateOnly from, DateOnly to, bool fullRead, CancellationToken cancellationToken)
     {
         var started = time.GetUtcNow();
+        client.Concurrency.ResetStatistics();
         TimeZoneInfo? accountZone;
         try
         {
-            accountZone = await AccountZoneAsync(cancellationToken).ConfigureAwait(false);
+            accountZone = await AccountZoneForExtractionAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DifyApiException) when (settings.UsageTimeZone is not null)
         {
@@ -161,8 +195,12 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
         }).ToList();
         await store.RecordDayExtractionsAsync(days, cancellationToken).ConfigureAwait(false);
 
+        var c = client.Concurrency.Snapshot();
+        var concurrency = c.MinLimit == c.MaxLimit
+            ? string.Create(CultureInfo.InvariantCulture, $"Dify concurrency {c.Limit} (ceiling {c.Ceiling}, peak {c.PeakInFlight} in flight)")
+            : string.Create(CultureInfo.InvariantCulture, $"Dify concurrency {c.MinLimit}-{c.MaxLimit}, now {c.Limit} (ceiling {c.Ceiling}, peak {c.PeakInFlight} in flight, {c.Decreases} back-offs)");
         DifyLog.Extracted(logger, from, to, zone.Id, run.EventsStored, known.Count, skipped, failures.Count);
-        return new ExtractionReport(zone, from, to, run.EventsStored, known.Count, skipped, failures);
+        return new ExtractionReport(zone, from, to, run.EventsStored, known.Count, skipped, failures, concurrency);
     }
 
     /// <summary>

@@ -14,7 +14,8 @@ internal static class Migrations
         (1, "core", CoreSchema.V1),
         (2, "usage-ledger", LedgerSchema.V2),
         (3, "delivery-spool", DeliverySchema.V3),
-        (4, "cycle-health", CoreSchema.V4),
+        (4, "daily-totals", TotalsSchema.V4),
+        (5, "cycle-health", CoreSchema.V5),
     ];
 
     public static void Apply(SqliteConnection connection, string now)

@@ -87,6 +87,7 @@ public sealed class ExportCycle : ICycleRunner
         var changed = 0;
         var delivered = 0;
         var skipped = 0;
+        string? concurrency = null;
         delivery.Totals.Reset();
         try
         {
@@ -103,7 +104,7 @@ public sealed class ExportCycle : ICycleRunner
                 : FetchWindow.Compute(settings, FetchWindow.Today(time.GetUtcNow(), zone));
             if (window is null)
             {
-                return await FinishAsync(options, runId, problems, null, null, [], [], 0, delivered, cancellationToken).ConfigureAwait(false);
+                return await FinishAsync(options, runId, concurrency, problems, null, null, [], [], 0, delivered, cancellationToken).ConfigureAwait(false);
             }
 
             (from, to) = window.Value;
@@ -111,6 +112,7 @@ public sealed class ExportCycle : ICycleRunner
 
             var report = await source.ExtractAsync(from.Value, to.Value, options.FullRead || options.Force, cancellationToken).ConfigureAwait(false);
             skipped = report.AppsSkipped;
+            concurrency = report.Concurrency;
             var days = await store.ReadDayExtractionsAsync(from.Value, to.Value, cancellationToken).ConfigureAwait(false);
             var reportIncomplete = report.IncompleteDays().ToHashSet();
             var complete = new HashSet<DateOnly>();
@@ -135,7 +137,11 @@ public sealed class ExportCycle : ICycleRunner
                 problems.Add($"{incomplete.Count} incomplete day(s) not delivered: {string.Join(", ", incomplete.Take(5).Select(Day))}{(incomplete.Count > 5 ? ", …" : string.Empty)}");
             }
 
-            totals = await DailyAggregator.AggregateAsync(store.ReadEventsAsync(from.Value, to.Value, cancellationToken), complete.Contains, cancellationToken).ConfigureAwait(false);
+            // Only the days whose events changed are re-read from the ledger; the rest come from the
+            // stored per-day totals, so a cycle without new data costs the same at any history size.
+            var refresh = await store.RefreshDailyTotalsAsync(from.Value, to.Value, cancellationToken).ConfigureAwait(false);
+            SyncLog.Reaggregated(logger, refresh.Days, refresh.Events);
+            totals = await store.ReadDailyTotalsAsync(from.Value, to.Value, complete.Contains, cancellationToken).ConfigureAwait(false);
             foreach (var mixed in totals.Where(x => x.OtherCurrencies.Count > 0))
             {
                 SyncLog.MixedCurrency(logger, mixed.Key.ToString(), string.Join(",", mixed.OtherCurrencies.Prepend(mixed.Currency)), mixed.Currency);
@@ -173,7 +179,7 @@ public sealed class ExportCycle : ICycleRunner
                     await output.WriteLineAsync(reportItem.RecordJson).ConfigureAwait(false);
                 }
 
-                return await FinishAsync(options, runId, problems, from, to, incomplete, totals, changed, 0, cancellationToken).ConfigureAwait(false);
+                return await FinishAsync(options, runId, concurrency, problems, from, to, incomplete, totals, changed, 0, cancellationToken).ConfigureAwait(false);
             }
 
             if (items.Count > 0 && !delivery.ApiMeterConfigured)
@@ -212,11 +218,11 @@ public sealed class ExportCycle : ICycleRunner
             // (logged once here, notified); the spool keeps whatever was written.
             SyncLog.Failed(logger, runId, ex.Message);
             problems.Insert(0, ex.Message);
-            var failed = await FinishAsync(options, runId, problems, from, to, incomplete, totals, changed, delivered, cancellationToken, failed: true).ConfigureAwait(false);
+            var failed = await FinishAsync(options, runId, concurrency, problems, from, to, incomplete, totals, changed, delivered, cancellationToken, failed: true).ConfigureAwait(false);
             return failed with { AppsSkipped = skipped, CredentialsRejected = IsCredentialsRejection(ex) };
         }
 
-        return (await FinishAsync(options, runId, problems, from, to, incomplete, totals, changed, delivered, cancellationToken).ConfigureAwait(false)) with { AppsSkipped = skipped };
+        return (await FinishAsync(options, runId, concurrency, problems, from, to, incomplete, totals, changed, delivered, cancellationToken).ConfigureAwait(false)) with { AppsSkipped = skipped };
     }
 
     private async Task<IReadOnlyList<DailyTotal>> WithVanishedKeysAsync(IReadOnlyList<DailyTotal> totals, HashSet<DateOnly> complete, DateOnly from, DateOnly to, CancellationToken cancellationToken)
@@ -258,14 +264,14 @@ public sealed class ExportCycle : ICycleRunner
         return new OutboxItem(key, complete.Max(), body, hash);
     }
 
-    private async Task<ExportResult> FinishAsync(ExportOptions options, string runId, List<string> problems, DateOnly? from, DateOnly? to, IReadOnlyList<DateOnly> incomplete, IReadOnlyList<DailyTotal> totals, int changed, int delivered, CancellationToken cancellationToken, bool failed = false)
+    private async Task<ExportResult> FinishAsync(ExportOptions options, string runId, string? concurrency, List<string> problems, DateOnly? from, DateOnly? to, IReadOnlyList<DateOnly> incomplete, IReadOnlyList<DailyTotal> totals, int changed, int delivered, CancellationToken cancellationToken, bool failed = false)
     {
         var spool = await store.ReadOutboxAsync(null, null, null, cancellationToken).ConfigureAwait(false);
         var dead = spool.Count(r => r.Status == OutboxRow.Dead);
         var outcome = failed || incomplete.Count > 0 ? CycleOutcome.Failed : spool.Count > 0 ? CycleOutcome.Spooled : CycleOutcome.Success;
         var window = from is null ? "no days in the window" : $"{Day(from.Value)}..{Day(to!.Value)}";
         var summary = string.Create(CultureInfo.InvariantCulture,
-            $"{window}: {totals.Count} keys, {changed} changed, {delivered} records delivered{(options.DryRun ? " (dry run: nothing sent)" : string.Empty)}, {spool.Count - dead} records pending in the spool, {dead} dead letters");
+            $"{window}: {totals.Count} keys, {changed} changed, {delivered} records delivered{(options.DryRun ? " (dry run: nothing sent)" : string.Empty)}, {spool.Count - dead} records pending in the spool, {dead} dead letters{(concurrency is null ? string.Empty : "; " + concurrency)}");
         if (problems.Count > 0)
         {
             summary += "; " + string.Join("; ", problems.Distinct(StringComparer.Ordinal));

@@ -68,4 +68,7 @@ internal static partial class SyncLog
 
     [LoggerMessage(4105, LogLevel.Warning, "Key {Key} mixes currencies {Currencies}; the total is labelled {Currency}")]
     public static partial void MixedCurrency(ILogger logger, string key, string currencies, string currency);
+
+    [LoggerMessage(4150, LogLevel.Information, "Re-aggregated {Days} changed usage day(s) from {Events} ledger events; the other days' totals were already up to date")]
+    public static partial void Reaggregated(ILogger logger, int days, long events);
 }

@@ -28,64 +28,82 @@ public static class DailyAggregator
 {
     public const int CostDecimals = 7;
 
+    /// <summary>
+    /// Version of the normalisation and summing rules. The ledger keeps per-day totals computed with
+    /// these rules (SqliteStore.RefreshDailyTotalsAsync); bump it whenever ProviderModelNormalizer or
+    /// this class changes what a key or a sum is, and every stored day is re-aggregated once.
+    /// </summary>
+    public const int RulesVersion = 1;
+
     public static decimal RoundCost(decimal cost) => Math.Round(cost, CostDecimals, MidpointRounding.AwayFromZero);
 
     /// <summary>Aggregates a stream of events (any order); only events whose day is in <paramref name="days"/> (null = all) count.</summary>
     public static async Task<IReadOnlyList<DailyTotal>> AggregateAsync(IAsyncEnumerable<UsageEvent> events, Func<DateOnly, bool>? days, CancellationToken cancellationToken)
     {
-        var sums = new Dictionary<DailyKey, Sum>();
+        var sums = new Accumulator();
         await foreach (var e in events.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            Add(sums, e, days);
+            if (days is null || days(e.UsageDate))
+            {
+                sums.Add(e.UsageDate, e.Provider, e.Model, e.InputTokens, e.OutputTokens, e.Cost, e.Currency);
+            }
         }
 
-        return Finish(sums);
+        return sums.Finish();
     }
 
     /// <summary>Synchronous variant for in-memory event lists.</summary>
     public static IReadOnlyList<DailyTotal> Aggregate(IEnumerable<UsageEvent> events, Func<DateOnly, bool>? days = null)
     {
-        var sums = new Dictionary<DailyKey, Sum>();
+        var sums = new Accumulator();
         foreach (var e in events)
         {
-            Add(sums, e, days);
-        }
-
-        return Finish(sums);
-    }
-
-    private static void Add(Dictionary<DailyKey, Sum> sums, UsageEvent e, Func<DateOnly, bool>? days)
-    {
-        if (days is not null && !days(e.UsageDate))
-        {
-            return;
-        }
-
-        var key = new DailyKey(e.UsageDate, ProviderModelNormalizer.NormalizeProvider(e.Provider), ProviderModelNormalizer.NormalizeModel(e.Model));
-        if (!sums.TryGetValue(key, out var sum))
-        {
-            sum = new Sum();
-            sums[key] = sum;
-        }
-
-        sum.Input += e.InputTokens;
-        sum.Output += e.OutputTokens;
-        sum.Count++;
-        sum.Cost += e.Cost;
-        var currency = string.IsNullOrWhiteSpace(e.Currency) ? "USD" : e.Currency.Trim().ToUpperInvariant();
-        sum.Currencies.TryAdd(currency, 0);
-        sum.Currencies[currency]++;
-    }
-
-    private static List<DailyTotal> Finish(Dictionary<DailyKey, Sum> sums) =>
-        sums.OrderBy(kv => kv.Key.UsageDate).ThenBy(kv => kv.Key.Provider, StringComparer.Ordinal).ThenBy(kv => kv.Key.Model, StringComparer.Ordinal)
-            .Select(kv =>
+            if (days is null || days(e.UsageDate))
             {
-                // The most frequent currency names the total; others are reported, never dropped silently.
-                var ordered = kv.Value.Currencies.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Key).ToList();
-                return new DailyTotal(kv.Key, kv.Value.Input, kv.Value.Output, kv.Value.Count, RoundCost(kv.Value.Cost), ordered[0], ordered.Skip(1).ToList());
-            })
-            .ToList();
+                sums.Add(e.UsageDate, e.Provider, e.Model, e.InputTokens, e.OutputTokens, e.Cost, e.Currency);
+            }
+        }
+
+        return sums.Finish();
+    }
+
+    /// <summary>
+    /// The per-key sums of any number of events (raw provider/model, normalised here). Used for a
+    /// whole window and, by the ledger's incremental totals, for one changed day at a time.
+    /// </summary>
+    public sealed class Accumulator
+    {
+        private readonly Dictionary<DailyKey, Sum> sums = [];
+
+        public void Add(DateOnly usageDate, string provider, string model, long inputTokens, long outputTokens, decimal cost, string currency)
+        {
+            var key = new DailyKey(usageDate, ProviderModelNormalizer.NormalizeProvider(provider), ProviderModelNormalizer.NormalizeModel(model));
+            if (!sums.TryGetValue(key, out var sum))
+            {
+                sum = new Sum();
+                sums[key] = sum;
+            }
+
+            sum.Input += inputTokens;
+            sum.Output += outputTokens;
+            sum.Count++;
+            sum.Cost += cost;
+            var code = string.IsNullOrWhiteSpace(currency) ? "USD" : currency.Trim().ToUpperInvariant();
+            sum.Currencies.TryAdd(code, 0);
+            sum.Currencies[code]++;
+        }
+
+        /// <summary>The totals ordered by day, provider, model (ordinal); the cost rounded once per key.</summary>
+        public IReadOnlyList<DailyTotal> Finish() =>
+            sums.OrderBy(kv => kv.Key.UsageDate).ThenBy(kv => kv.Key.Provider, StringComparer.Ordinal).ThenBy(kv => kv.Key.Model, StringComparer.Ordinal)
+                .Select(kv =>
+                {
+                    // The most frequent currency names the total; others are reported, never dropped silently.
+                    var ordered = kv.Value.Currencies.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Key).ToList();
+                    return new DailyTotal(kv.Key, kv.Value.Input, kv.Value.Output, kv.Value.Count, RoundCost(kv.Value.Cost), ordered[0], ordered.Skip(1).ToList());
+                })
+                .ToList();
+    }
 
     private sealed class Sum
     {

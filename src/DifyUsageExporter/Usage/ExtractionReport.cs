@@ -7,6 +7,7 @@ public sealed record AppDayFailure(string AppId, string AppName, DateOnly? Usage
 /// The outcome of extracting usage days <see cref="From"/>..<see cref="To"/> into the ledger. The
 /// per-day completeness is also recorded in the store (day_extractions), which is what delivery
 /// reads: a day with any failure is never delivered as if it were whole.
+/// <see cref="Concurrency"/> describes the requests the source had in flight (for the cycle summary).
 /// </summary>
 public sealed record ExtractionReport(
     TimeZoneInfo TimeZone,
@@ -15,7 +16,8 @@ public sealed record ExtractionReport(
     long EventsStored,
     int AppsRead,
     int AppsSkipped,
-    IReadOnlyList<AppDayFailure> Failures)
+    IReadOnlyList<AppDayFailure> Failures,
+    string? Concurrency = null)
 {
     /// <summary>Days of the window that are not complete (any failure without a day makes every day incomplete).</summary>
     public IReadOnlyList<DateOnly> IncompleteDays()
