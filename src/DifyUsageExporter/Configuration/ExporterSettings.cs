@@ -63,6 +63,9 @@ public sealed record ExporterSettings
     public bool HealthcheckEnabled { get; init; } = true;
     public string HealthcheckHost { get; init; } = "127.0.0.1";
     public int HealthcheckPort { get; init; } = 8080;
+
+    // --- Dashboard ------------------------------------------------------------------------
+    public DashboardSettings Dashboard { get; init; } = new();
 }
 
 public enum PasswordEncoding { Auto, Plain, Base64 }

@@ -52,8 +52,10 @@ internal static class SettingsBinder
             HealthcheckEnabled = r.Bool("HEALTHCHECK_ENABLED", true),
             HealthcheckHost = HealthHost(r),
             HealthcheckPort = r.Int("HEALTHCHECK_PORT", 0, 65_535, 8080),
+            Dashboard = ObservabilityBinder.Dashboard(r),
         };
         CrossFieldRules.Check(r, settings);
+        ObservabilityBinder.Check(r, settings, warnings);
         return settings;
     }
 

@@ -27,6 +27,7 @@ public static class VariableCatalog
     public const string GroupMeter = "API_Meter";
     public const string GroupOutputs = "Other outputs and notifications";
     public const string GroupDaemon = "Daemon";
+    public const string GroupDashboard = "Dashboard";
     public const string GroupLegacy = "Accepted for compatibility";
 
     public static readonly IReadOnlyList<VariableSpec> All =
@@ -79,6 +80,10 @@ public static class VariableCatalog
         new("HEALTHCHECK_HOST", [], "127.0.0.1", false, GroupDaemon, "Address the health server binds to (0.0.0.0 in the container)."),
         new("HEALTHCHECK_PORT", [], "8080", false, GroupDaemon, "Port of the health server (1-65535; 0 = any free port, logged at start)."),
         new("ENV_FILE", [], ".env", false, GroupDaemon, "The .env file to read (environment variables take precedence)."),
+        // Dashboard (Web/Dashboard*.cs)
+        new("DASHBOARD_ENABLED", [], "false", false, GroupDashboard, "true = serve the usage dashboard (/) and API (/api/usage, /api/cycles) on the health server, behind HTTP Basic auth."),
+        new("DASHBOARD_USER", [], null, false, GroupDashboard, "Basic-auth user name of the dashboard and API. Required when DASHBOARD_ENABLED=true."),
+        new("DASHBOARD_PASSWORD", [], null, true, GroupDashboard, "Basic-auth password of the dashboard and API. Required when DASHBOARD_ENABLED=true."),
         // Legacy
         new("NODE_ENV", [], null, false, GroupLegacy, "Accepted and ignored (a debug note is logged); kept so existing .env files work."),
         new("DIFY_FETCH_DAYS", [], null, false, GroupLegacy, "Accepted and ignored: the window comes from DIFY_FETCH_PERIOD and the per-app watermarks."),

@@ -73,7 +73,7 @@ public sealed class Daemon(CommandEnvironment env, CycleRunnerFactory runnerFact
             var executor = new CycleExecutor(runner, store, status, env.Time, loggers.CreateLogger<CycleExecutor>());
             var code = once
                 ? await RunOnceAsync(settings, executor, logger, stopSignal)
-                : await RunDaemonAsync(new DaemonParts(settings, CronSchedule.Parse(settings.CronSchedule, settings.CronTimeZone), store, status, executor, env.Time, loggers), logger, stopSignal);
+                : await RunDaemonAsync(new DaemonParts(settings, CronSchedule.Parse(settings.CronSchedule, settings.CronTimeZone), store, status, executor, env.Time, loggers, env.Secrets), logger, stopSignal);
             HostingLog.Stopped(logger, code);
             return code;
         }

@@ -15,7 +15,8 @@ public sealed record DaemonParts(
     CycleStatus Status,
     CycleExecutor Executor,
     TimeProvider Time,
-    ILoggerFactory Loggers);
+    ILoggerFactory Loggers,
+    SecretRegistry Secrets);
 
 /// <summary>
 /// Builds the daemon's one generic host: the status server (when HEALTHCHECK_ENABLED; endpoints in
@@ -72,6 +73,7 @@ public static class DaemonHost
         services.AddSingleton(parts.Executor);
         services.AddSingleton(parts.Time);
         services.AddSingleton<PrometheusMetrics>();
+        services.AddSingleton(new DashboardContext(parts.Settings.Dashboard, parts.Store, parts.Status, parts.Time, parts.Settings.UsageTimeZone, parts.Secrets, parts.Loggers));
         services.AddSingleton(provider => new Scheduler(
             parts.Cron,
             parts.Settings.RunOnStart,

@@ -23,5 +23,6 @@ public static class StatusEndpoints
         });
         app.MapGet("/metrics", (PrometheusMetrics metrics, CycleStatus status, TimeProvider time) =>
             Results.Text(metrics.Render(status, time), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapDashboard(app.Services.GetRequiredService<DashboardContext>());
     }
 }

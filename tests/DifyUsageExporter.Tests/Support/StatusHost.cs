@@ -22,7 +22,7 @@ public sealed class StatusHost : IAsyncDisposable
     {
         var settings = new ExporterSettings { HealthcheckHost = "127.0.0.1", HealthcheckPort = 0, CronSchedule = cron, RunOnStart = RunOnStart.Never };
         var executor = new CycleExecutor(runner ?? new TestCycleRunner(), store, status, time, loggers.CreateLogger<CycleExecutor>());
-        var host = DaemonHost.Build(new DaemonParts(settings, CronSchedule.Parse(cron, TimeZoneInfo.Utc), store, status, executor, time, loggers));
+        var host = DaemonHost.Build(new DaemonParts(settings, CronSchedule.Parse(cron, TimeZoneInfo.Utc), store, status, executor, time, loggers, new SecretRegistry()));
         await host.StartAsync(CancellationToken.None);
         // The scheduler announces its first firing once the host has started.
         for (var i = 0; i < 2000 && status.NextRun is null; i++)
