@@ -1,6 +1,8 @@
 using System.Text.Json;
+using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
+using Microsoft.AspNetCore.Mvc;
 
 namespace DifyUsageExporter.Web;
 
@@ -13,16 +15,17 @@ public static class StatusEndpoints
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new UtcInstantJsonConverter() } };
 
+    // [FromServices] everywhere: CronSchedule has a TryParse that minimal APIs would take for a binder.
     public static void Map(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet("/health", (CycleStatus status, SqliteStore store, TimeProvider time) =>
+        app.MapGet("/health", ([FromServices] CycleStatus status, [FromServices] SqliteStore store, [FromServices] CronSchedule cron, [FromServices] TimeProvider time) =>
         {
-            var report = HealthReport.Build(status, store, time);
-            return Results.Json(report, Json, statusCode: report.Status == HealthReport.Healthy ? 200 : 503);
+            var report = HealthReport.Build(status, store, cron, time);
+            return Results.Json(report, Json, statusCode: report.HttpStatus);
         });
-        app.MapGet("/metrics", (PrometheusMetrics metrics, CycleStatus status, TimeProvider time) =>
-            Results.Text(metrics.Render(status, time), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapGet("/metrics", ([FromServices] PrometheusMetrics metrics, [FromServices] CycleStatus status, [FromServices] SqliteStore store, [FromServices] TimeProvider time) =>
+            Results.Text(metrics.Render(status, store, time), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapDashboard(app.Services.GetRequiredService<DashboardContext>());
     }
 }

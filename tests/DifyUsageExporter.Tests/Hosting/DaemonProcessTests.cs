@@ -32,12 +32,12 @@ public class DaemonProcessTests
         using var response = await client.GetAsync(new Uri(new Uri(address), "/health"), TestContext.Current.CancellationToken);
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
-        body.GetProperty("status").GetString().ShouldBe("healthy");
+        body.GetProperty("status").GetString().ShouldBe("ok");
         body.GetProperty("nextRunAt").GetDateTimeOffset().Hour.ShouldBe(16);
 
         var probe = ExporterProcess.Start(new Dictionary<string, string> { ["HEALTHCHECK_PORT"] = new Uri(address).Port.ToString(System.Globalization.CultureInfo.InvariantCulture) }, dir.Path, "health");
         (await probe.WaitForExitAsync(TimeSpan.FromMinutes(1))).ShouldBe(0, probe.Stderr);
-        probe.Stdout.ShouldContain("\"healthy\"");
+        probe.Stdout.ShouldContain("\"status\":\"ok\"");
         probe.Dispose();
 
         daemon.Signal("TERM");
