@@ -87,5 +87,6 @@ public static class DaemonHost
             GracefulTimeout = parts.Settings.GracefulShutdownTimeout,
         });
         services.AddHostedService(provider => provider.GetRequiredService<Scheduler>());
+        services.AddHostedService(_ => new MaintenanceService(new MaintenanceJobs(parts.Settings, parts.Store, parts.Status.Maintenance, parts.Time, parts.Loggers.CreateLogger<MaintenanceJobs>())));
     }
 }

@@ -26,7 +26,7 @@ internal static class CoreSchema
     /// the spool (dead letters aside); apps_skipped = apps of unknown mode; failure_kind =
     /// 'credentials' when Dify rejected the credentials. Earlier successful cycles were caught up.
     /// </summary>
-    public const string V5 = """
+    public const string V6 = """
         ALTER TABLE cycles ADD COLUMN caught_up INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE cycles ADD COLUMN apps_skipped INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE cycles ADD COLUMN failure_kind TEXT;

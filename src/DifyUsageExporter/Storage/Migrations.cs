@@ -15,7 +15,8 @@ internal static class Migrations
         (2, "usage-ledger", LedgerSchema.V2),
         (3, "delivery-spool", DeliverySchema.V3),
         (4, "daily-totals", TotalsSchema.V4),
-        (5, "cycle-health", CoreSchema.V5),
+        (5, "maintenance", MaintenanceSchema.V5),
+        (6, "cycle-health", CoreSchema.V6),
     ];
 
     public static void Apply(SqliteConnection connection, string now)

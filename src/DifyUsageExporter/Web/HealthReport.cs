@@ -11,6 +11,9 @@ public sealed record LastCycle(DateTimeOffset? StartedAt, DateTimeOffset? Finish
 /// <summary>The spool as shown by /health: records pending, dead letters, age of the oldest pending record.</summary>
 public sealed record SpoolHealth(long Pending, long Dead, double? OldestPendingAgeSeconds);
 
+/// <summary>The latest verify and backup of the daemon's maintenance, as shown by /health.</summary>
+public sealed record StoreChecks(string Verify, DateTimeOffset? VerifiedAt, IReadOnlyList<string> Violations, DateTimeOffset? LastBackupAt, string? LastBackupFile, string? BackupError);
+
 /// <summary>
 /// The body of GET /health. <see cref="Status"/> is ok, degraded (200) or failing (503), with one
 /// sentence per reason; everything but the uptime and the next run comes from the state store, so a
@@ -25,7 +28,9 @@ public sealed record HealthReport(
     DateTimeOffset StartedAt,
     LastCycle LastCycle,
     DateTimeOffset? NextRunAt,
-    string Store)
+    string Store,
+    string? Problem,
+    StoreChecks Checks)
 {
     public const string Ok = "ok";
     public const string Degraded = "degraded";
@@ -44,7 +49,7 @@ public sealed record HealthReport(
         var uptime = Math.Round((now - status.StartedAt).TotalSeconds, 3);
         if (!StoreProbe(store, out var problem))
         {
-            return new HealthReport(Failing, [$"The state store is unusable: {problem}"], status.LastSuccess, new SpoolHealth(0, 0, null), uptime, status.StartedAt, lastCycle, status.NextRun, "unusable");
+            return new HealthReport(Failing, [$"The state store is unusable: {problem}"], status.LastSuccess, new SpoolHealth(0, 0, null), uptime, status.StartedAt, lastCycle, status.NextRun, "unusable", problem, ReadChecks(status));
         }
 
         CycleRecord? finished, success, firstCycle;
@@ -59,7 +64,7 @@ public sealed record HealthReport(
         catch (Microsoft.Data.Sqlite.SqliteException ex)
         {
             // The store broke between the probe and the reads: the same answer as a failed probe.
-            return new HealthReport(Failing, [$"The state store is unusable: {ex.Message}"], status.LastSuccess, new SpoolHealth(0, 0, null), uptime, status.StartedAt, lastCycle, status.NextRun, "unusable");
+            return new HealthReport(Failing, [$"The state store is unusable: {ex.Message}"], status.LastSuccess, new SpoolHealth(0, 0, null), uptime, status.StartedAt, lastCycle, status.NextRun, "unusable", ex.Message, ReadChecks(status));
         }
 
         var failing = new List<string>();
@@ -109,6 +114,15 @@ public sealed record HealthReport(
             degraded.Add($"The last cycle skipped {finished.AppsSkipped} app(s) whose mode the exporter does not know; their usage is not exported (see the log lines 'has mode ..., which the exporter does not know').");
         }
 
+        // A violation found by the daemon's verify (docs/operations.md, "Backup, restore, verify").
+        var checks = ReadChecks(status);
+        string? storeProblem = null;
+        if (checks.Violations.Count > 0)
+        {
+            storeProblem = $"verify found {checks.Violations.Count} problem(s) in the state store (run `dify-usage-exporter verify`): {checks.Violations[0]}";
+            failing.Add($"The state store is inconsistent: {storeProblem}");
+        }
+
         var verdict = failing.Count > 0 ? Failing : degraded.Count > 0 ? Degraded : Ok;
         var oldest = spool.OldestPendingSince is { } t ? Math.Round(Math.Max(0, (now - t).TotalSeconds), 3) : (double?)null;
         return new HealthReport(
@@ -120,7 +134,16 @@ public sealed record HealthReport(
             status.StartedAt,
             lastCycle,
             status.NextRun,
-            "ok");
+            storeProblem is null ? "ok" : "inconsistent",
+            storeProblem,
+            checks);
+    }
+
+    private static StoreChecks ReadChecks(CycleStatus status)
+    {
+        var m = status.Maintenance;
+        var violations = m.Violations;
+        return new StoreChecks(m.VerifiedAt is null ? "not run yet" : violations.Count == 0 ? "ok" : "failed", m.VerifiedAt, violations, m.LastBackupAt, m.LastBackupFile, m.BackupError);
     }
 
     private static bool StoreProbe(SqliteStore store, out string? problem)

@@ -181,7 +181,13 @@ public sealed class HealthServerTests : IDisposable
 
     private async Task SpoolAsync(int deadRecords, int pendingRecords)
     {
-        OutboxItem Item(int i) => new($"2025-06-01|openai|gpt-{i}", new DateOnly(2025, 6, 1), $"{{\"i\":{i}}}", $"hash-{i}");
+        // Well-formed records (the daemon's start-up verify checks each spooled record against its key).
+        OutboxItem Item(int i)
+        {
+            var json = $"{{\"usage_date\":\"2025-06-01\",\"provider\":\"openai\",\"model\":\"gpt-{i}\"}}";
+            return new($"2025-06-01|openai|gpt-{i}", new DateOnly(2025, 6, 1), json, DifyUsageExporter.Metering.ApiMeterPayload.ContentHash(json));
+        }
+
         var ct = CancellationToken.None;
         var dead = await store.EnqueueAsync("api_meter", Enumerable.Range(0, deadRecords).Select(Item).ToList(), 500, false, ct);
         var rows = await store.ReadOutboxAsync("api_meter", dead.Single(), null, ct);
