@@ -62,8 +62,9 @@ public sealed record ExporterSettings
     public string HealthcheckHost { get; init; } = "127.0.0.1";
     public int HealthcheckPort { get; init; } = 8080;
 
-    // --- Dashboard ------------------------------------------------------------------------
+    // --- Dashboard and OpenTelemetry ----------------------------------------------------------
     public DashboardSettings Dashboard { get; init; } = new();
+    public OtlpSettings Otlp { get; init; } = new();
 }
 
 public enum PasswordEncoding { Auto, Plain, Base64 }

@@ -52,6 +52,7 @@ internal static class SettingsBinder
             HealthcheckHost = HealthHost(r),
             HealthcheckPort = r.Int("HEALTHCHECK_PORT", 0, 65_535, 8080),
             Dashboard = ObservabilityBinder.Dashboard(r),
+            Otlp = ObservabilityBinder.Otlp(r),
         };
         CrossFieldRules.Check(r, settings);
         ObservabilityBinder.Check(r, settings, warnings);

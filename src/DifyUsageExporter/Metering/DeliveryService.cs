@@ -1,5 +1,6 @@
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Storage;
+using DifyUsageExporter.Telemetry;
 using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Metering;
@@ -139,7 +140,18 @@ public sealed class DeliveryService : IDisposable
                     var body = targetRows.Key == ApiMeterTarget
                         ? ApiMeterPayload.BuildRequest(TenantId(), time.GetUtcNow(), chunk.Select(r => (r.UsageDate, r.RecordJson)).ToList())
                         : chunk[0].RecordJson;
+                    using var span = ExporterTracing.Source.StartActivity(ExporterTracing.DeliverySpan);
+                    span?.SetTag("dify_exporter.target", targetRows.Key);
+                    span?.SetTag("dify_exporter.batch_id", batch.Key);
+                    span?.SetTag("dify_exporter.records", chunk.Length);
                     var result = await client.PostAsync(body, cancellationToken).ConfigureAwait(false);
+                    span?.SetTag("dify_exporter.outcome", result.Delivered ? "delivered" : "failed");
+                    if (!result.Delivered)
+                    {
+                        // The status code only: a response body is no place for a trace attribute.
+                        ExporterTracing.Fail(span, result.StatusCode is { } status ? $"HTTP {status}" : "no response");
+                    }
+
                     if (result.Delivered)
                     {
                         await store.MarkDeliveredAsync(chunk, cancellationToken).ConfigureAwait(false);
