@@ -3,6 +3,7 @@ using System.Text.Json;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Dify;
 using DifyUsageExporter.Metering;
+using DifyUsageExporter.Storage;
 
 namespace DifyUsageExporter.Cli;
 
@@ -53,10 +54,28 @@ public static class CheckCommand
         }
 
         using var loggerFactory = env.CreateLoggerFactory(settings, env.Error);
-        var difyResult = dify ? await DifyDiagnostics.CheckAsync(settings, env.Secrets, loggerFactory, env.Time, null, cancellationToken).ConfigureAwait(false) : null;
+        using var store = dify ? TryOpenStore(settings, env) : null;
+        var guard = store is null ? null : new DifyLoginGuard(store, env.Time) { Bypass = true };
+        var difyResult = dify ? await DifyDiagnostics.CheckAsync(settings, env.Secrets, loggerFactory, env.Time, guard, null, cancellationToken).ConfigureAwait(false) : null;
         var meterResult = apiMeter ? await ApiMeterDiagnostics.CheckAsync(settings, env.Time, env.Secrets, cancellationToken).ConfigureAwait(false) : null;
         Print(env, difyResult, meterResult, json);
         return (difyResult?.Ok ?? true) && (meterResult?.Ok ?? true) ? ExitCodes.Success : ExitCodes.Failure;
+    }
+
+    /// <summary>
+    /// The state store, so a successful check lifts a remembered credential rejection (and a failed
+    /// one is remembered). The check works without it (no DATA_DIR yet, read-only volume).
+    /// </summary>
+    private static SqliteStore? TryOpenStore(ExporterSettings settings, CommandEnvironment env)
+    {
+        try
+        {
+            return SqliteStore.Open(settings.DataDir, env.Time);
+        }
+        catch (Exception ex) when (ex is StoreException or IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Writes the Dify result as text or JSON to <see cref="CommandEnvironment.Out"/> (masked).</summary>

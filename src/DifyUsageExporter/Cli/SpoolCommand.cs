@@ -22,8 +22,14 @@ public static class SpoolCommand
         return spool;
     }
 
-    /// <summary>One spooled batch as listed.</summary>
-    public sealed record SpoolBatch(string Id, string Target, string Status, int Records, string FirstDay, string LastDay, int Attempts, int FailedCycles, string? NextAttemptAt, string? LastError, string CreatedAt);
+    /// <summary>One spooled batch as listed; <paramref name="DeadKeys"/>: each dead letter's key with the error it got (API_Meter's own message for a rejection).</summary>
+    public sealed record SpoolBatch(string Id, string Target, string Status, int Records, string FirstDay, string LastDay, int Attempts, int FailedCycles, string? NextAttemptAt, string? LastError, string CreatedAt, IReadOnlyList<SpoolKey> DeadKeys);
+
+    /// <summary>A dead key and its last error.</summary>
+    public sealed record SpoolKey(string Key, string? Error);
+
+    /// <summary>At most this many dead keys per batch in the table (all of them with --json).</summary>
+    private const int KeysShown = 20;
 
     internal static IReadOnlyList<SpoolBatch> Batches(IReadOnlyList<OutboxRow> rows) =>
         rows.GroupBy(r => r.BatchId).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new SpoolBatch(
@@ -37,7 +43,8 @@ public static class SpoolCommand
             g.Max(r => r.FailedCycles),
             g.Min(r => r.NextAttemptAt) is { } next ? SqliteStore.Format(next) : null,
             g.Select(r => r.LastError).FirstOrDefault(e => e is not null),
-            SqliteStore.Format(g.Min(r => r.CreatedAt)))).ToList();
+            SqliteStore.Format(g.Min(r => r.CreatedAt)),
+            g.Where(r => r.Status == OutboxRow.Dead).Select(r => new SpoolKey(r.RecordKey, r.LastError)).ToList())).ToList();
 
     private static Command List(CommandEnvironment env)
     {
@@ -66,6 +73,22 @@ public static class SpoolCommand
             {
                 await env.Out.WriteLineAsync(env.Secrets.Mask(string.Create(CultureInfo.InvariantCulture,
                     $"{b.Id,-30} {b.Target,-13} {b.Status,-8} {b.Records,7}  {b.FirstDay}..{b.LastDay}  {b.Attempts,8}  {b.FailedCycles,13}  {b.LastError ?? "-"}"))).ConfigureAwait(false);
+                foreach (var key in b.DeadKeys.Take(KeysShown))
+                {
+                    await env.Out.WriteLineAsync(env.Secrets.Mask($"    dead key {key.Key}: {key.Error ?? "-"}")).ConfigureAwait(false);
+                }
+
+                if (b.DeadKeys.Count > KeysShown)
+                {
+                    await env.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"    … {b.DeadKeys.Count - KeysShown} more dead keys (spool list --json shows all)")).ConfigureAwait(false);
+                }
+            }
+
+            var dead = batches.Sum(b => b.DeadKeys.Count);
+            if (dead > 0)
+            {
+                await env.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"{dead} dead letters: they are not sent again until their totals change. Fix the cause, then `spool resend <batch>`; or `spool discard <batch>` to drop them (see docs/delivery.md).")).ConfigureAwait(false);
             }
 
             return ExitCodes.Success;

@@ -18,8 +18,8 @@ public sealed record ResolvedVariable(VariableSpec Spec, string? Value, ValueSou
 {
     public bool IsSet => Source is ValueSource.Environment or ValueSource.DotEnv;
 
-    /// <summary>The value as it may be shown: secrets masked.</summary>
-    public string Display => Value is null ? "(not set)" : Spec.Secret && IsSet ? "***" : Value;
+    /// <summary>The value as it may be shown: secrets masked, URLs without user-info and query values.</summary>
+    public string Display => Value is null ? "(not set)" : Spec.Secret && IsSet ? "***" : ConfigHygiene.MaskUrl(Value);
 
     public string SourceLabel => Source switch
     {

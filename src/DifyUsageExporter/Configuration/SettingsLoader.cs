@@ -18,12 +18,19 @@ public static class SettingsLoader
     public static ConfigurationSnapshot Inspect(IReadOnlyDictionary<string, string> environment, string workingDirectory, SecretRegistry? secrets = null)
     {
         var problems = new List<string>();
-        var (dotEnv, dotEnvPath) = ReadDotEnv(environment, workingDirectory, problems);
         var warnings = new List<string>();
+        var (dotEnv, dotEnvPath) = ReadDotEnv(environment, workingDirectory, problems, warnings);
+        warnings.AddRange(ConfigHygiene.UnknownVariables(environment, dotEnv));
         var variables = VariableCatalog.All.Select(spec => Resolve(spec, environment, dotEnv, warnings)).ToList();
         foreach (var variable in variables.Where(v => v.Spec.Secret))
         {
             secrets?.Add(variable.Value);
+        }
+
+        // A password in a URL's user-info or a token in its query is a secret wherever it appears.
+        foreach (var part in variables.SelectMany(v => ConfigHygiene.UrlSecrets(v.Value)))
+        {
+            secrets?.Add(part);
         }
 
         var reader = new VariableReader(variables.ToDictionary(v => v.Spec.Name, StringComparer.Ordinal));
@@ -81,7 +88,7 @@ public static class SettingsLoader
             : new ResolvedVariable(spec, spec.Default, ValueSource.Default, spec.Name);
     }
 
-    private static (IReadOnlyDictionary<string, string> Values, string? Path) ReadDotEnv(IReadOnlyDictionary<string, string> environment, string workingDirectory, List<string> problems)
+    private static (IReadOnlyDictionary<string, string> Values, string? Path) ReadDotEnv(IReadOnlyDictionary<string, string> environment, string workingDirectory, List<string> problems, List<string> warnings)
     {
         var explicitFile = environment.TryGetValue("ENV_FILE", out var named) && !string.IsNullOrWhiteSpace(named);
         var path = Path.GetFullPath(explicitFile ? named!.Trim() : ".env", workingDirectory);
@@ -97,6 +104,7 @@ public static class SettingsLoader
 
         var result = DotEnvParser.Parse(File.ReadAllText(path), Path.GetFileName(path));
         problems.AddRange(result.Problems);
+        warnings.AddRange(ConfigHygiene.DuplicateKeys(result.Entries, Path.GetFileName(path)));
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var entry in result.Entries)
         {

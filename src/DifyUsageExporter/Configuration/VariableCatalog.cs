@@ -63,7 +63,7 @@ public static class VariableCatalog
         new("API_METER_BATCH_SIZE", ["BATCH_SIZE"], "500", false, GroupMeter, "Records per API_Meter request (1-500)."),
         new("ALLOW_INSECURE_HTTP", [], "false", false, GroupMeter, "true = allow plain-HTTP output URLs that are not loopback."),
         new("MAX_RETRY", ["MAX_RETRIES"], "3", false, GroupMeter, "Retries after the first attempt for API_Meter and other outputs (0-10; 3 = at most 4 attempts)."),
-        new("MAX_SPOOL_RETRIES", [], "10", false, GroupMeter, "Failed cycles after which a spooled batch becomes a dead letter (1-1000)."),
+        new("MAX_SPOOL_RETRIES", [], "10", false, GroupMeter, "Cycles with an unexplained answer (a 2xx that does not confirm the records, an unexpected 4xx) after which a batch becomes a dead letter; outages, timeouts, 429 and 5xx never count (1-1000)."),
         // Outputs and notifications
         new("USAGE_REPORT_URL", [], null, false, GroupOutputs, "Optional generic usage-report endpoint (seed-era external API); empty = not sent."),
         new("DIFY_OUTPUT_MODE", [], "per_model", false, GroupOutputs, "per_app|workspace|both|per_user|per_model|all: what the usage report holds."),

@@ -35,7 +35,7 @@ internal sealed partial class VariableReader(IReadOnlyDictionary<string, Resolve
         {
             if (inlineComments.Add(name))
             {
-                Problem(name, $"'{value}' contains what looks like an inline comment (' #...'), which is not stripped from environment variables.", "the value alone; put the comment on its own line.");
+                Problem(name, $"'{ConfigHygiene.Echo(value)}' contains what looks like an inline comment (' #...'), which is not stripped from environment variables.", "the value alone; put the comment on its own line.");
             }
 
             return value[..comment.Index].TrimEnd();
@@ -119,7 +119,7 @@ internal sealed partial class VariableReader(IReadOnlyDictionary<string, Resolve
     public string Show(string name)
     {
         var variable = variables[name];
-        return variable.Spec.Secret ? "the value" : $"'{variable.Value?.Trim()}'";
+        return variable.Spec.Secret ? "the value" : $"'{ConfigHygiene.Echo(variable.Value?.Trim() ?? string.Empty)}'";
     }
 
     internal static string SnakeCase<T>(T value)

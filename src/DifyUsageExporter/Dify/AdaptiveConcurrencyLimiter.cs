@@ -20,7 +20,9 @@ internal readonly record struct ConcurrencySnapshot(int Limit, int Ceiling, int 
 /// Bounds the Dify requests in flight with a limit that adapts (additive increase, multiplicative
 /// decrease, as TCP congestion control and Netflix's concurrency-limits do): it starts at
 /// <see cref="InitialLimit"/> (or the ceiling when lower), halves on 429, 5xx, timeouts and
-/// transport failures, shrinks by a quarter when latency rises well above the best recent latency,
+/// transport failures, shrinks by a quarter when the short-term latency rises well above the
+/// long-term average (as Netflix's Gradient2 limit compares them; a long-term average rather than
+/// the minimum, so a busy but steady machine's jitter is not mistaken for an overloaded Dify),
 /// and grows by one after a full limit's worth of healthy answers while the limit was in use, never
 /// beyond the ceiling (DIFY_FETCH_CONCURRENCY) nor below 1. A burst of failures from requests that
 /// were already in flight when the limit last dropped counts once, so one bad second does not
@@ -30,16 +32,15 @@ internal sealed class AdaptiveConcurrencyLimiter
 {
     public const int InitialLimit = 8;
 
-    /// <summary>Latency counts as risen when it is this many times the best recent latency ...</summary>
+    /// <summary>Latency counts as risen when the short-term average is this many times the long-term one ...</summary>
     public const double LatencyRatio = 2.0;
 
-    /// <summary>... and at least this much above it (loopback and LAN jitter never trigger it).</summary>
-    public static readonly TimeSpan LatencyMargin = TimeSpan.FromMilliseconds(100);
+    /// <summary>... and at least this much above it (loopback, LAN and busy-host jitter never trigger it).</summary>
+    public static readonly TimeSpan LatencyMargin = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Samples per bucket of the windowed minimum latency (two buckets: the baseline can rise again).</summary>
-    private const int BaselineBucket = 256;
-
-    private const double LatencySmoothing = 0.2;
+    /// <summary>Weight of a new sample in the short-term (about the last 5 answers) and long-term (about 100) averages.</summary>
+    private const double ShortSmoothing = 0.2;
+    private const double LongSmoothing = 0.01;
 
     private readonly Lock gate = new();
     private readonly LinkedList<TaskCompletionSource<Lease>> waiters = new();
@@ -50,10 +51,8 @@ internal sealed class AdaptiveConcurrencyLimiter
     private long generation;
     private int healthy;
     private bool saturated;
-    private double smoothedMs = double.NaN;
-    private double bucketMinMs = double.PositiveInfinity;
-    private double previousBucketMinMs = double.PositiveInfinity;
-    private int bucketCount;
+    private double shortMs = double.NaN;
+    private double longMs = double.NaN;
     private int minLimit;
     private int maxLimit;
     private int peakInFlight;
@@ -212,21 +211,15 @@ internal sealed class AdaptiveConcurrencyLimiter
             return null;
         }
 
-        bucketMinMs = Math.Min(bucketMinMs, latencyMs);
-        if (++bucketCount >= BaselineBucket)
-        {
-            previousBucketMinMs = bucketMinMs;
-            bucketMinMs = double.PositiveInfinity;
-            bucketCount = 0;
-        }
-
-        var baseline = Math.Min(bucketMinMs, previousBucketMinMs);
-        smoothedMs = double.IsNaN(smoothedMs) ? latencyMs : smoothedMs + (LatencySmoothing * (latencyMs - smoothedMs));
+        // The long-term average follows slowly (and is compared before this sample moves it much).
+        var baseline = double.IsNaN(longMs) ? latencyMs : longMs;
+        longMs = baseline + (LongSmoothing * (latencyMs - baseline));
+        shortMs = double.IsNaN(shortMs) ? latencyMs : shortMs + (ShortSmoothing * (latencyMs - shortMs));
         healthy++;
-        if (smoothedMs > baseline * LatencyRatio && smoothedMs - baseline > LatencyMargin.TotalMilliseconds)
+        if (shortMs > baseline * LatencyRatio && shortMs - baseline > LatencyMargin.TotalMilliseconds)
         {
             // Rising latency: Dify queues requests. Shrink once a few answers confirm it; never grow meanwhile.
-            return healthy >= Math.Min(limit, 4) ? Decrease(0.75, FormattableString.Invariant($"latency {smoothedMs:0} ms against a best of {baseline:0} ms")) : null;
+            return healthy >= Math.Min(limit, 4) ? Decrease(0.75, FormattableString.Invariant($"latency {shortMs:0} ms against a long-term {baseline:0} ms")) : null;
         }
 
         if (healthy < limit || !saturated || limit >= Ceiling)
@@ -249,7 +242,7 @@ internal sealed class AdaptiveConcurrencyLimiter
         generation++;
         healthy = 0;
         saturated = false;
-        smoothedMs = double.NaN;
+        shortMs = double.NaN;
         decreases++;
         minLimit = Math.Min(minLimit, limit);
         return old == limit ? null : (old, limit, reason);

@@ -29,6 +29,7 @@ public sealed partial class DifyConsoleClient
     private bool versionProbed;
     private string? serverVersion;
     private string passwordEncodingUsed = "n/a";
+    private DifyAuthException? failedLogin;
 
     /// <summary>One session: immutable, swapped as a whole on login/refresh; <see cref="Generation"/> tells concurrent callers whether someone else already renewed it.</summary>
     private sealed record Session(
@@ -255,6 +256,54 @@ public sealed partial class DifyConsoleClient
             throw new DifyAuthException(DifyAuthFailure.WrongCredentials, "DIFY_EMAIL and DIFY_PASSWORD are not set (or DIFY_API_TOKEN with DIFY_WORKSPACE_ID).");
         }
 
+        if (failedLogin is { } earlier)
+        {
+            // One login attempt per cycle: a second one could only add to Dify's failure count.
+            throw new DifyAuthException(earlier.Failure, $"{earlier.Message} (Not tried again in this cycle: at most one login attempt per cycle.)", earlier.StatusCode, earlier.Code);
+        }
+
+        var email = settings.DifyEmail;
+        var credentials = DifyLoginGuard.Credentials(baseUrl, email, settings.DifyPassword, settings.DifyPasswordEncoding.ToString());
+        if (LoginGuard is not null)
+        {
+            await LoginGuard.CheckAsync(credentials, email, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            var next = await PasswordLoginAsync(cancellationToken).ConfigureAwait(false);
+            if (LoginGuard is not null)
+            {
+                await LoginGuard.ClearAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return next;
+        }
+        catch (Exception ex) when (ex is DifyAuthException or DifyApiException)
+        {
+            failedLogin = ex as DifyAuthException ?? new DifyAuthException(DifyAuthFailure.Other, ex.Message, (ex as DifyApiException)?.StatusCode, inner: ex);
+            // Only Dify's verdict on the credentials is remembered across cycles; a timeout or 5xx is not a rejection.
+            if (LoginGuard is not null && ex is DifyAuthException { Failure: DifyAuthFailure.WrongCredentials or DifyAuthFailure.PasswordEncoding or DifyAuthFailure.AccountLocked } rejected)
+            {
+                await LoginGuard.RememberAsync(rejected.Failure, secrets.Mask(rejected.Message), credentials, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Forgets a failed login of the previous cycle: the next cycle may make its one attempt.</summary>
+    public void BeginCycle() => failedLogin = null;
+
+    /// <summary>
+    /// Remembers rejected credentials and Dify's account lock across cycles and restarts (null: no
+    /// state store, e.g. in unit tests). See <see cref="DifyLoginGuard"/>.
+    /// </summary>
+    public DifyLoginGuard? LoginGuard { get; set; }
+
+    /// <summary>The one e-mail/password login POST (never retried: see the login pipeline).</summary>
+    private async Task<Session> PasswordLoginAsync(CancellationToken cancellationToken)
+    {
         await TryDetectVersionAsync(cancellationToken).ConfigureAwait(false);
         var base64 = settings.DifyPasswordEncoding switch
         {
@@ -272,13 +321,13 @@ public sealed partial class DifyConsoleClient
             DifyLog.VersionDetected(logger, serverVersion, passwordEncodingUsed);
         }
 
-        var password = base64 ? DifyTokens.EncodePassword(settings.DifyPassword) : settings.DifyPassword;
+        var password = base64 ? DifyTokens.EncodePassword(settings.DifyPassword!) : settings.DifyPassword;
         const string path = "/console/api/login";
         DifyMetrics.Logins.Add(1);
         using var response = await SendRawAsync(
             HttpMethod.Post,
             path,
-            () => NewRequest(HttpMethod.Post, path, Json(new DifyLoginRequest { Email = settings.DifyEmail, Password = password, RememberMe = false }, DifyJson.Default.DifyLoginRequest)),
+            () => NewRequest(HttpMethod.Post, path, Json(new DifyLoginRequest { Email = settings.DifyEmail!, Password = password!, RememberMe = false }, DifyJson.Default.DifyLoginRequest)),
             login: true,
             cancellationToken).ConfigureAwait(false);
         serverVersion ??= VersionHeader(response);

@@ -68,8 +68,9 @@ public sealed partial class DifyConsoleClient : IDisposable
         http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         concurrency = new AdaptiveConcurrencyLimiter(settings.DifyFetchConcurrency, time, (old, now, reason) => DifyLog.LimitChanged(logger, old, now, reason));
         pipeline = BuildPipeline(retryTooManyRequests: true);
-        // Login never retries 429: it is Dify's account lock, and retrying cannot lift it.
-        loginPipeline = BuildPipeline(retryTooManyRequests: false);
+        // The login POST is never retried, not even on a timeout or 5xx: the first attempt may have
+        // reached Dify and counted towards its 5-failure account lock (api/services/account_service.py).
+        loginPipeline = BuildPipeline(retryTooManyRequests: false, retry: false);
     }
 
     /// <summary>The Dify origin requests go to.</summary>
@@ -84,10 +85,10 @@ public sealed partial class DifyConsoleClient : IDisposable
         authGate.Dispose();
     }
 
-    private ResiliencePipeline<HttpResponseMessage> BuildPipeline(bool retryTooManyRequests)
+    private ResiliencePipeline<HttpResponseMessage> BuildPipeline(bool retryTooManyRequests, bool retry = true)
     {
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
-        if (settings.DifyFetchRetryCount > 0)
+        if (retry && settings.DifyFetchRetryCount > 0)
         {
             builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
@@ -161,7 +162,7 @@ public sealed partial class DifyConsoleClient : IDisposable
         }
         catch (TimeoutRejectedException ex)
         {
-            throw new DifyApiException($"Dify did not answer {method} {PathOnly(path)} within {settings.DifyFetchTimeout.TotalMilliseconds:0} ms (DIFY_FETCH_TIMEOUT_MS), after {settings.DifyFetchRetryCount} retries.", PathOnly(path), null, "timeout", null, ex);
+            throw new DifyApiException($"Dify did not answer {method} {PathOnly(path)} within {settings.DifyFetchTimeout.TotalMilliseconds:0} ms (DIFY_FETCH_TIMEOUT_MS), {(login ? "not retried (a login is never retried)" : $"after {settings.DifyFetchRetryCount} retries")}.", PathOnly(path), null, "timeout", null, ex);
         }
         catch (HttpRequestException ex)
         {

@@ -29,7 +29,7 @@ public enum DifyCheckFailure
     Unknown,
 }
 
-/// <summary>The outcome of <see cref="DifyDiagnostics.CheckAsync"/>.</summary>
+/// <summary>The outcome of <c>DifyDiagnostics.CheckAsync</c>.</summary>
 public sealed record DifyCheckResult
 {
     public bool Ok => Failure == DifyCheckFailure.None;
@@ -57,13 +57,17 @@ public sealed record DifyCheckResult
 public static class DifyDiagnostics
 {
     /// <summary>Runs the Dify check. Never throws for a Dify/network/configuration failure: it is reported in the result.</summary>
-    public static async Task<DifyCheckResult> CheckAsync(ExporterSettings settings, SecretRegistry secrets, ILoggerFactory loggerFactory, TimeProvider time, HttpMessageHandler? handler = null, CancellationToken cancellationToken = default)
+    public static Task<DifyCheckResult> CheckAsync(ExporterSettings settings, SecretRegistry secrets, ILoggerFactory loggerFactory, TimeProvider time, HttpMessageHandler? handler = null, CancellationToken cancellationToken = default) =>
+        CheckAsync(settings, secrets, loggerFactory, time, null, handler, cancellationToken);
+
+    /// <param name="guard">The state store's memory of rejected credentials: the check makes its one attempt anyway (bypass) and a success clears it.</param>
+    public static async Task<DifyCheckResult> CheckAsync(ExporterSettings settings, SecretRegistry secrets, ILoggerFactory loggerFactory, TimeProvider time, DifyLoginGuard? guard, HttpMessageHandler? handler, CancellationToken cancellationToken)
     {
         var result = new DifyCheckResult { BaseUrl = settings.DifyBaseUrl?.ToString() };
         DifyConsoleClient? client = null;
         try
         {
-            client = new DifyConsoleClient(settings, secrets, loggerFactory, time, handler);
+            client = new DifyConsoleClient(settings, secrets, loggerFactory, time, handler) { LoginGuard = guard };
             result = result with { BaseUrl = client.BaseUrl };
             var version = await client.DetectVersionAsync(cancellationToken).ConfigureAwait(false);
             result = result with { Version = version };

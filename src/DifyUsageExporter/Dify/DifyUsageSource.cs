@@ -43,6 +43,8 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
         this.settings = settings;
         this.store = store;
         this.client = client;
+        // The state store remembers rejected credentials across cycles and restarts (never lock the account).
+        client.LoginGuard ??= new DifyLoginGuard(store, time);
         this.ownsClient = ownsClient;
         this.time = time;
         logger = loggerFactory.CreateLogger<DifyUsageSource>();
@@ -52,6 +54,9 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
     /// <param name="handler">Tests pass an HTTP handler; null = the TLS-configured Dify handler.</param>
     public static DifyUsageSource Create(ExporterSettings settings, SqliteStore store, ILoggerFactory loggerFactory, TimeProvider time, SecretRegistry secrets, HttpMessageHandler? handler = null) =>
         new(settings, store, new DifyConsoleClient(settings, secrets, loggerFactory, time, handler), true, loggerFactory, time);
+
+    /// <inheritdoc />
+    public void BeginCycle() => client.BeginCycle();
 
     /// <summary>The client (e.g. for <c>check</c>).</summary>
     public DifyConsoleClient Client => client;

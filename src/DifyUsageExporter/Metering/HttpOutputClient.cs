@@ -2,17 +2,39 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json;
 using DifyUsageExporter.Configuration;
 using Polly;
 using Polly.Retry;
 
 namespace DifyUsageExporter.Metering;
 
+/// <summary>What one POST (after retries) means for the spool; see docs/delivery.md "Dead letters".</summary>
+public enum SendOutcome
+{
+    /// <summary>2xx (or 409) and, for API_Meter, a body confirming every record.</summary>
+    Delivered,
+
+    /// <summary>Network error, timeout, 408, 429 or 5xx after the retries: try again next cycle, never a dead letter.</summary>
+    Unreachable,
+
+    /// <summary>401/403/404/405: the token or URL is wrong, not the records; waits (uncharged) until the configuration is fixed.</summary>
+    Refused,
+
+    /// <summary>400/422: API_Meter refuses the records themselves (permanent): split the batch to isolate them.</summary>
+    Rejected,
+
+    /// <summary>An answer that neither confirms nor explains (a 2xx without the expected body, an unexpected 4xx): counts toward MAX_SPOOL_RETRIES.</summary>
+    Unexplained,
+}
+
 /// <summary>The outcome of one POST (after retries).</summary>
-/// <param name="Delivered">2xx or 409.</param>
-/// <param name="Transient">False = the server rejected the request (4xx); true = it could not be reached or kept failing (timeouts, 5xx, 429).</param>
-public sealed record SendResult(bool Delivered, bool Transient, int? StatusCode, int Attempts, string? Error, long? Inserted, long? Updated, long? Total);
+public sealed record SendResult(SendOutcome Outcome, int? StatusCode, int Attempts, string? Error, long? Inserted, long? Updated, long? Total)
+{
+    public bool Delivered => Outcome == SendOutcome.Delivered;
+
+    /// <summary>True when the target could not take the request at all (unreachable or refusing the token/URL): later batches would fail the same way.</summary>
+    public bool TargetDown => Outcome is SendOutcome.Unreachable or SendOutcome.Refused;
+}
 
 /// <summary>
 /// POSTs JSON to one configured URL exactly (no path appended), with a Bearer token, a per-attempt
@@ -92,7 +114,12 @@ public sealed class HttpOutputClient : IDisposable
     }
 
     /// <summary>POSTs <paramref name="json"/>; never throws for HTTP or network failures (only for cancellation).</summary>
-    public async Task<SendResult> PostAsync(string json, CancellationToken cancellationToken)
+    /// <param name="expectedRecords">
+    /// API_Meter: the number of records sent; a 2xx counts as delivered only when its body says
+    /// <c>success: true</c> with <c>processed_records</c>, <c>total</c> or <c>inserted + updated</c>
+    /// equal to it. Null (the generic usage report, whose answer has no known shape): any 2xx.
+    /// </param>
+    public async Task<SendResult> PostAsync(string json, CancellationToken cancellationToken, int? expectedRecords = null)
     {
         var attempts = 0;
         HttpResponseMessage? response = null;
@@ -129,7 +156,7 @@ public sealed class HttpOutputClient : IDisposable
             // Retries are exhausted: report it as a transient failure; the batch stays in the spool.
             var problem = secrets.Mask(ex.Message);
             MeteringLog.Unreachable(logger, targetName, attempts, problem);
-            return new SendResult(false, true, null, attempts, $"{targetName} unreachable: {problem}", null, null, null);
+            return new SendResult(SendOutcome.Unreachable, null, attempts, $"{targetName} unreachable: {problem}", null, null, null);
         }
 
         using (response)
@@ -138,13 +165,23 @@ public sealed class HttpOutputClient : IDisposable
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.Conflict)
             {
-                var (inserted, updated, total) = ParseCounts(body);
-                return new SendResult(true, false, status, attempts, null, inserted, updated, total);
+                var answer = ApiMeterAnswer.Parse(body);
+                if (expectedRecords is { } sent && !answer.Confirms(sent))
+                {
+                    // A proxy's HTML page, {"success":false} or a count that does not match: the
+                    // records may not be stored, so they stay pending (issue: a 2xx is not proof).
+                    var excerpt = Truncate(OneLine(secrets.Mask(body)), 300);
+                    var why = answer.Explain(sent);
+                    MeteringLog.Unexplained(logger, targetName, status, why, excerpt);
+                    return new SendResult(SendOutcome.Unexplained, status, attempts, $"HTTP {status} without confirmation ({why}): {excerpt}", answer.Inserted, answer.Updated, answer.Total);
+                }
+
+                return new SendResult(SendOutcome.Delivered, status, attempts, null, answer.Inserted, answer.Updated, answer.Total);
             }
 
             var masked = Truncate(secrets.Mask(body), 2000);
-            var transient = IsTransientStatus(response.StatusCode);
-            if (transient)
+            var outcome = Classify(response.StatusCode);
+            if (outcome == SendOutcome.Unreachable)
             {
                 MeteringLog.Unreachable(logger, targetName, attempts, $"HTTP {status}: {masked}");
             }
@@ -153,7 +190,7 @@ public sealed class HttpOutputClient : IDisposable
                 MeteringLog.Rejected(logger, targetName, status, masked, Hint(response.StatusCode));
             }
 
-            return new SendResult(false, transient, status, attempts, $"HTTP {status}: {Truncate(masked, 500)}", null, null, null);
+            return new SendResult(outcome, status, attempts, $"HTTP {status}: {Truncate(OneLine(masked), 500)}", null, null, null);
         }
     }
 
@@ -168,6 +205,15 @@ public sealed class HttpOutputClient : IDisposable
         405 => "method not allowed: EXTERNAL_API_URL must be the complete POST endpoint (no path is appended).",
         422 => "the server could not process the records: check API_METER_TENANT_ID and the record values in the response.",
         _ => "see the response body.",
+    };
+
+    /// <summary>What a non-2xx status means for the spool (see <see cref="SendOutcome"/>).</summary>
+    internal static SendOutcome Classify(HttpStatusCode status) => (int)status switch
+    {
+        _ when IsTransientStatus(status) => SendOutcome.Unreachable,
+        400 or 422 => SendOutcome.Rejected,
+        401 or 403 or 404 or 405 => SendOutcome.Refused,
+        _ => SendOutcome.Unexplained,
     };
 
     private static bool IsTransientStatus(HttpStatusCode status) => status == HttpStatusCode.TooManyRequests || (int)status >= 500 || status == HttpStatusCode.RequestTimeout;
@@ -196,27 +242,7 @@ public sealed class HttpOutputClient : IDisposable
         return wait < TimeSpan.Zero ? TimeSpan.Zero : wait > MaxRetryAfter ? MaxRetryAfter : wait;
     }
 
-    private static (long?, long?, long?) ParseCounts(string body)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return (null, null, null);
-            }
-
-            return (Read(doc.RootElement, "inserted"), Read(doc.RootElement, "updated"), Read(doc.RootElement, "total"));
-        }
-        catch (JsonException)
-        {
-            // The body is informational only (anchor §5.4: unconfirmed shape): a 2xx is success anyway.
-            return (null, null, null);
-        }
-
-        static long? Read(JsonElement root, string name) =>
-            root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n : null;
-    }
-
     private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";
+
+    private static string OneLine(string text) => string.Join(' ', text.Split((char[])['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -7,7 +7,7 @@ internal static class DeliverySchema
     /// target, so unchanged keys are not resent. outbox: one row per pending key (a newer total for
     /// the same key replaces the row, so an older total can never be replayed over a newer one);
     /// batch_id groups the rows of one request; status 'pending' goes out at the start of every
-    /// cycle, 'dead' (after MAX_SPOOL_RETRIES failed cycles) waits for an operator's resend/discard.
+    /// cycle, 'dead' (records API_Meter rejected, or MAX_SPOOL_RETRIES cycles with an unexplained answer) waits for an operator's resend/discard.
     /// </summary>
     public const string V3 = """
         CREATE TABLE delivered_keys (

@@ -75,6 +75,7 @@ public sealed class ExportCycle : ICycleRunner
         var delivered = 0;
         string? concurrency = null;
         delivery.Totals.Reset();
+        source.BeginCycle();
         try
         {
             if (!options.DryRun)
@@ -259,6 +260,13 @@ public sealed class ExportCycle : ICycleRunner
         if (problems.Count > 0)
         {
             summary += "; " + string.Join("; ", problems.Distinct(StringComparer.Ordinal));
+        }
+
+        if (dead > 0)
+        {
+            // Dead letters never leave by themselves: say so every cycle until an operator acts.
+            var oldest = spool.Where(r => r.Status == OutboxRow.Dead).MinBy(r => r.CreatedAt)!;
+            MeteringLog.DeadLettersWaiting(logger, dead, oldest.BatchId, SqliteStore.Format(oldest.CreatedAt));
         }
 
         if (!options.DryRun)

@@ -43,4 +43,9 @@ public interface IUsageSource
     /// <summary>Extracts usage days <paramref name="from"/>..<paramref name="to"/> (inclusive, in the usage time zone) into the ledger.</summary>
     /// <param name="fullRead">True = ignore watermarks and re-read the whole window.</param>
     Task<ExtractionReport> ExtractAsync(DateOnly from, DateOnly to, bool fullRead, CancellationToken cancellationToken);
+
+    /// <summary>A new cycle starts: per-cycle limits (one Dify login attempt per cycle) reset.</summary>
+    void BeginCycle()
+    {
+    }
 }

@@ -123,6 +123,20 @@ public class AdaptiveConcurrencyLimiterTests
     }
 
     [Fact]
+    public void A_busy_host_whose_latency_jumps_between_5_and_200_ms_all_along_is_not_taken_for_an_overloaded_dify()
+    {
+        var clock = new StepClock();
+        var limiter = new AdaptiveConcurrencyLimiter(16, clock);
+        for (var round = 0; round < 60; round++)
+        {
+            Round(limiter, clock, round % 2 == 0 ? 5 : 200);
+        }
+
+        limiter.Snapshot().Decreases.ShouldBe(0);
+        limiter.Limit.ShouldBe(16);
+    }
+
+    [Fact]
     public void Cancelled_attempts_say_nothing_about_dify()
     {
         var clock = new StepClock();
@@ -134,7 +148,7 @@ public class AdaptiveConcurrencyLimiterTests
     }
 
     [Fact]
-    public void Latency_rising_far_above_the_best_recent_latency_shrinks_the_limit_and_small_jitter_does_not()
+    public void Latency_rising_far_above_its_long_term_average_shrinks_the_limit_and_jitter_does_not()
     {
         var clock = new StepClock();
         var reasons = new List<string>();
@@ -146,7 +160,7 @@ public class AdaptiveConcurrencyLimiterTests
 
         limiter.Limit.ShouldBe(11);
 
-        // 20 → 90 ms: more than twice the best, but only 70 ms above it: jitter, keep growing.
+        // 20 → 90 ms: more than twice the long-term average, but far less than 250 ms above it: jitter, keep growing.
         Round(limiter, clock, 90);
         limiter.Limit.ShouldBe(12);
 

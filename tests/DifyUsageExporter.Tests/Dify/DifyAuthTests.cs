@@ -104,11 +104,15 @@ public class DifyAuthTests
         var (client, fake, _, _, _) = Create(FakeAuthMode.Cookie, configure: f => f.Password = "x");
         using (client)
         {
+            // Without a state store (no LoginGuard) only the one-attempt-per-cycle rule applies.
             for (var i = 0; i < 5; i++)
             {
+                client.BeginCycle();
+                await Should.ThrowAsync<DifyAuthException>(() => client.ConnectAsync(TestContext.Current.CancellationToken));
                 await Should.ThrowAsync<DifyAuthException>(() => client.ConnectAsync(TestContext.Current.CancellationToken));
             }
 
+            client.BeginCycle();
             var locked = await Should.ThrowAsync<DifyAuthException>(() => client.ConnectAsync(TestContext.Current.CancellationToken));
             locked.Failure.ShouldBe(DifyAuthFailure.AccountLocked);
             // 429 on login is never retried.

@@ -13,12 +13,13 @@ public sealed class HttpOutputClientTests
     private static readonly FastForwardClock Clock = new(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero));
 
     [Theory]
-    [InlineData(400)]
-    [InlineData(401)]
-    [InlineData(403)]
-    [InlineData(404)]
-    [InlineData(422)]
-    public async Task Client_errors_are_not_retried_and_are_logged_with_a_hint(int status)
+    [InlineData(400, SendOutcome.Rejected)]
+    [InlineData(401, SendOutcome.Refused)]
+    [InlineData(403, SendOutcome.Refused)]
+    [InlineData(404, SendOutcome.Refused)]
+    [InlineData(422, SendOutcome.Rejected)]
+    [InlineData(418, SendOutcome.Unexplained)]
+    public async Task Client_errors_are_not_retried_and_are_logged_with_a_hint(int status, SendOutcome expected)
     {
         await using var meter = await FakeApiMeter.StartAsync("t0k3n-secret");
         meter.PersistentFault = MeterFault.Http(status);
@@ -29,7 +30,7 @@ public sealed class HttpOutputClientTests
         var result = await client.PostAsync("{}", TestContext.Current.CancellationToken);
 
         result.Delivered.ShouldBeFalse();
-        result.Transient.ShouldBeFalse();
+        result.Outcome.ShouldBe(expected);
         result.StatusCode.ShouldBe(status);
         meter.Requests.Count.ShouldBe(1);
         logs.Lines.ShouldContain(l => l.Contains($"HTTP {status}") && l.Contains("Hint"));
@@ -90,9 +91,91 @@ public sealed class HttpOutputClientTests
         var result = await client.PostAsync("{}", TestContext.Current.CancellationToken);
 
         result.Delivered.ShouldBeFalse();
-        result.Transient.ShouldBeTrue();
+        result.Outcome.ShouldBe(SendOutcome.Unreachable);
         result.Attempts.ShouldBe(3);
         clock.Delays.Count.ShouldBe(2);
+    }
+
+    [Theory]
+    [InlineData(408)]
+    [InlineData(429)]
+    [InlineData(500)]
+    [InlineData(503)]
+    public async Task Timeouts_rate_limits_and_server_errors_mean_unreachable_never_rejected(int status)
+    {
+        await using var meter = await FakeApiMeter.StartAsync("tok");
+        meter.PersistentFault = status == 429 ? MeterFault.RateLimited("0") : MeterFault.Http(status);
+        using var client = new HttpOutputClient("API_Meter", meter.Url, "tok", TimeSpan.FromSeconds(10), 1, false, new FastForwardClock(Clock.GetUtcNow()), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, new SecretRegistry());
+
+        var result = await client.PostAsync("{}", TestContext.Current.CancellationToken, expectedRecords: 1);
+
+        result.Outcome.ShouldBe(SendOutcome.Unreachable);
+        result.TargetDown.ShouldBeTrue();
+        meter.Requests.Count.ShouldBe(2);
+    }
+
+    public static TheoryData<string, string> UnconfirmedAnswers() => new()
+    {
+        { nameof(MeterFault.SuccessFalse), "\"success\": false" },
+        { nameof(MeterFault.Html200), "not a JSON object" },
+        { nameof(MeterFault.CountZero), "counts 0 records, 1 were sent" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnconfirmedAnswers))]
+    public async Task A_2xx_whose_body_does_not_confirm_the_records_is_unexplained_with_a_masked_excerpt(string fault, string why)
+    {
+        await using var meter = await FakeApiMeter.StartAsync("t0k3n-secret");
+        meter.PersistentFault = fault switch
+        {
+            nameof(MeterFault.SuccessFalse) => MeterFault.SuccessFalse,
+            nameof(MeterFault.Html200) => MeterFault.Html200,
+            _ => MeterFault.CountZero,
+        };
+        var logs = new CapturingLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
+        using var client = new HttpOutputClient("API_Meter", meter.Url, "t0k3n-secret", TimeSpan.FromSeconds(10), 3, false, Clock, loggers.CreateLogger("t"), new SecretRegistry());
+
+        var result = await client.PostAsync(Body(), TestContext.Current.CancellationToken, expectedRecords: 1);
+
+        result.Outcome.ShouldBe(SendOutcome.Unexplained);
+        result.StatusCode.ShouldBe(200);
+        result.Error!.ShouldContain(why);
+        meter.Requests.Count.ShouldBe(1); // not retried within the cycle
+        meter.Rows().ShouldBeEmpty();
+        logs.Lines.ShouldContain(l => l.Contains("did not confirm"));
+    }
+
+    [Fact]
+    public async Task The_simulators_normal_answer_confirms_the_records()
+    {
+        await using var meter = await FakeApiMeter.StartAsync("tok");
+        using var client = new HttpOutputClient("API_Meter", meter.Url, "tok", TimeSpan.FromSeconds(10), 3, false, Clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, new SecretRegistry());
+
+        var result = await client.PostAsync(Body(), TestContext.Current.CancellationToken, expectedRecords: 1);
+
+        result.Outcome.ShouldBe(SendOutcome.Delivered);
+        (result.Inserted, result.Updated).ShouldBe((1L, 0L));
+        meter.Rows().Count.ShouldBe(1);
+    }
+
+    [Theory]
+    [InlineData("""{"success":true,"processed_records":2,"inserted":0,"updated":2}""", 2, true)]
+    [InlineData("""{"success":true,"total":2}""", 2, true)]
+    [InlineData("""{"success":true,"inserted":1,"updated":1}""", 2, true)]
+    [InlineData("""{"success":true,"processed_records":1}""", 2, false)]
+    [InlineData("""{"success":true}""", 2, false)]
+    [InlineData("""{"success":"true","total":2}""", 2, false)]
+    [InlineData("""{"total":2}""", 2, false)]
+    [InlineData("""[{"success":true,"total":2}]""", 2, false)]
+    [InlineData("", 2, false)]
+    public void The_answer_confirms_only_success_true_with_a_matching_count(string body, int sent, bool confirms) =>
+        ApiMeterAnswer.Parse(body).Confirms(sent).ShouldBe(confirms);
+
+    private static string Body()
+    {
+        var total = new DifyUsageExporter.Usage.DailyTotal(new DifyUsageExporter.Usage.DailyKey(new DateOnly(2026, 3, 1), "openai", "gpt-4o"), 10, 5, 1, 0.25m, "USD", []);
+        return ApiMeterPayload.BuildRequest(DeliveryHarness.Tenant, Clock.GetUtcNow(), [(total.Key.UsageDate, ApiMeterPayload.RecordJson(total))]);
     }
 
     private sealed class StubHandler(HttpStatusCode status, string body) : HttpMessageHandler

@@ -206,11 +206,11 @@ public sealed class ExportCycleTests
     }
 
     [Fact]
-    public async Task After_MAX_SPOOL_RETRIES_failed_cycles_a_batch_is_a_dead_letter_kept_notified_and_not_resent()
+    public async Task After_MAX_SPOOL_RETRIES_cycles_with_unexplained_answers_a_batch_is_a_dead_letter_kept_notified_and_not_resent()
     {
         await using var h = await CreateAsync(webhook: true, configure: s => s with { MaxRetry = 0, MaxSpoolRetries = 2, NotifyMinInterval = TimeSpan.Zero });
         h.Source.Events.AddRange(MixedEvents());
-        h.Meter.PersistentFault = MeterFault.Http(503);
+        h.Meter.PersistentFault = MeterFault.SuccessFalse;
 
         (await h.ExportAsync(D1, D3)).Outcome.ShouldBe(CycleOutcome.Spooled);
         (await h.Store.ReadOutboxAsync(null, null, OutboxRow.Pending, TestContext.Current.CancellationToken)).Count.ShouldBe(5);
@@ -218,7 +218,7 @@ public sealed class ExportCycleTests
 
         var dead = await h.Store.ReadOutboxAsync(null, null, OutboxRow.Dead, TestContext.Current.CancellationToken);
         dead.Count.ShouldBe(5);
-        dead.ShouldAllBe(r => r.FailedCycles == 2 && r.LastError!.Contains("503"));
+        dead.ShouldAllBe(r => r.FailedCycles == 2 && r.LastError!.Contains("\"success\": false") && r.LastError.Contains("Failed to store usage records"));
         h.Webhook!.Bodies.ShouldContain(b => b.Contains("dead letter"));
         var requests = h.Meter.Requests.Count;
 

@@ -26,6 +26,8 @@ public static class Truth
     {
         ["gpt-4o"] = "gpt-4o",
         ["GPT-4o "] = "gpt-4o",
+        ["gpt-4o-mini"] = "gpt-4o-mini",
+        ["bad-model"] = "bad-model",
         ["claude-3-5-sonnet"] = "claude-3-5-sonnet",
         ["Claude-3-5-Sonnet"] = "claude-3-5-sonnet",
         [""] = "unknown",

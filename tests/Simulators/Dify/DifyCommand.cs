@@ -12,6 +12,7 @@ public static class DifyCommand
              [--apps N] [--conversations N] [--messages N] [--runs N] [--debug-runs N]
              [--start 2026-03-01] [--end 2026-03-15] [--token-ttl-minutes N] [--latency-ms N]
              [--triggered-from-filter] [--role owner|admin|editor|normal]
+             [--modes chat,agent-chat,completion,advanced-chat,workflow]
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output)
@@ -52,6 +53,22 @@ public static class DifyCommand
             Start = Date("start", defaults.Start),
             End = Date("end", defaults.End),
         };
+        if (a.GetValueOrDefault("modes") is { } modes)
+        {
+            // Only these app kinds (e.g. a few long chatflow conversations for a benchmark).
+            var only = modes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+            gen = gen with
+            {
+                ChatApps = only.Contains("chat") ? gen.ChatApps : 0,
+                AgentChatApps = only.Contains("agent-chat") ? gen.AgentChatApps : 0,
+                CompletionApps = only.Contains("completion") ? gen.CompletionApps : 0,
+                AdvancedChatApps = only.Contains("advanced-chat") ? gen.AdvancedChatApps : 0,
+                WorkflowApps = only.Contains("workflow") ? gen.WorkflowApps : 0,
+                ArchivedApps = 0,
+                UnknownModeApps = false,
+            };
+        }
+
         var auth = Str("auth", "cookie") switch
         {
             "legacy" => DifyAuthMode.Legacy,
@@ -149,6 +166,8 @@ public static class DifyCommand
             return;
         }
 
+        var bound = sim.LowerBound;
+        await output.WriteLineAsync(string.Create(inv, $"Request lower bound for all of its data: {bound.Total} (login {bound.Auth}, profile {bound.Profile}, app pages {bound.AppPages}, conversation pages {bound.ConversationPages}, message pages {bound.MessagePages}, completion details {bound.CompletionDetails}, app-log pages {bound.AppLogPages}, node-executions {bound.NodeExecutionCalls}); GET {sim.BaseUrl}_sim/stats reports the requests served")).ConfigureAwait(false);
         var total = sim.Truth.Totals();
         await output.WriteLineAsync(string.Create(inv, $"Truth ({o.AccountTimeZone} days): {total.RequestCount} events, in {total.InputTokens}, out {total.OutputTokens}, cost {total.Cost:0.0000000} USD")).ConfigureAwait(false);
         foreach (var day in sim.Truth.ByDayProviderModel(sim.AccountZone, r.First, r.Last).GroupBy(x => x.Date))

@@ -11,6 +11,7 @@ public sealed class DifySimulator : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private Lazy<GroundTruth> _truth;
+    private Lazy<RequestLowerBound> _lowerBound;
 
     private DifySimulator(DifySimulatorOptions options, WebApplication app)
     {
@@ -21,6 +22,7 @@ public sealed class DifySimulator : IAsyncDisposable
         Auth = new AuthState(options, options.Workspace);
         AccountZone = TimeZoneInfo.FindSystemTimeZoneById(options.AccountTimeZone);
         _truth = new Lazy<GroundTruth>(() => GroundTruth.Compute(options.Workspace));
+        _lowerBound = new Lazy<RequestLowerBound>(() => RequestLowerBound.Compute(options.Workspace));
     }
 
     public DifySimulatorOptions Options { get; }
@@ -45,6 +47,9 @@ public sealed class DifySimulator : IAsyncDisposable
     /// <summary>Expected usage of <see cref="DifySimulatorOptions.Workspace"/>.</summary>
     public GroundTruth Truth => _truth.Value;
 
+    /// <summary>The fewest requests that extract all of <see cref="DifySimulatorOptions.Workspace"/>.</summary>
+    public RequestLowerBound LowerBound => _lowerBound.Value;
+
     public TimeZoneInfo AccountZone { get; }
 
     internal IReadOnlyList<SimWorkspace> AllWorkspaces { get; }
@@ -62,6 +67,7 @@ public sealed class DifySimulator : IAsyncDisposable
         Index = new SimIndex(AllWorkspaces);
         Views = new SortedViews();
         _truth = new Lazy<GroundTruth>(() => GroundTruth.Compute(Options.Workspace));
+        _lowerBound = new Lazy<RequestLowerBound>(() => RequestLowerBound.Compute(Options.Workspace));
     }
 
     /// <summary>Starts Kestrel on 127.0.0.1 (port from options, 0 = free port) and returns when it listens.</summary>
@@ -83,6 +89,7 @@ public sealed class DifySimulator : IAsyncDisposable
     private void Configure()
     {
         _app.Use(PipelineAsync);
+        SimStatsEndpoints.Map(_app, this);
         AuthEndpoints.Map(_app, this);
         var api = _app.MapGroup("/console/api").AddEndpointFilter(new ConsoleAuth(this));
         WorkspaceEndpoints.Map(api, this);
@@ -99,6 +106,13 @@ public sealed class DifySimulator : IAsyncDisposable
         ctx.Response.Headers["X-Env"] = Options.DeployEnv;
         var method = ctx.Request.Method;
         var path = ctx.Request.Path.Value ?? "/";
+        if (path.StartsWith(SimStatsEndpoints.Prefix + "/", StringComparison.Ordinal))
+        {
+            // The simulator's own endpoints are not Dify requests: no counting, latency or faults.
+            await next().ConfigureAwait(false);
+            return;
+        }
+
         var key = method + " " + path;
         Counters.Begin(key);
         try

@@ -18,6 +18,11 @@ public sealed class FakeApiMeter : IAsyncDisposable
 {
     public const string DefaultPath = "/api/integrations/dify/usage-data/receive";
 
+    /// <summary><c>GET</c> here returns the stored rows as JSON (snake_case), for benchmarks.</summary>
+    public const string RowsPath = "/_sim/rows";
+
+    private static readonly JsonSerializerOptions RowsJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
     private readonly ConcurrentQueue<MeterFault> faults = new();
     private readonly ConcurrentQueue<MeterRequestLog> requests = new();
     private readonly Dictionary<(string, string, string, string), MeterRow> rows = [];
@@ -108,6 +113,13 @@ public sealed class FakeApiMeter : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == RowsPath)
+        {
+            // For benchmarks in another process: what the server holds (not logged as a request).
+            await WriteAsync(context, 200, JsonSerializer.Serialize(Rows(), RowsJson)).ConfigureAwait(false);
+            return;
+        }
+
         using var reader = new StreamReader(context.Request.Body);
         var body = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
         var auth = context.Request.Headers.Authorization.ToString();
@@ -148,6 +160,20 @@ public sealed class FakeApiMeter : IAsyncDisposable
                 Log(0, 0);
                 context.Abort();
                 return;
+            case MeterFaultKind.SuccessFalse:
+                Log(200, 0);
+                await WriteAsync(context, 200, """{"success":false,"error":"INTERNAL_ERROR","message":"Failed to store usage records"}""").ConfigureAwait(false);
+                return;
+            case MeterFaultKind.Html200:
+                Log(200, 0);
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "text/html; charset=utf-8";
+                await context.Response.WriteAsync("<!DOCTYPE html>\n<html><head><title>Maintenance</title></head><body><h1>We'll be back soon</h1></body></html>").ConfigureAwait(false);
+                return;
+            case MeterFaultKind.CountZero:
+                Log(200, 0);
+                await WriteAsync(context, 200, """{"success":true,"processed_records":0,"inserted":0,"updated":0,"total":0}""").ConfigureAwait(false);
+                return;
         }
 
         if (context.Request.Path != path)
@@ -180,6 +206,14 @@ public sealed class FakeApiMeter : IAsyncDisposable
         }
 
         var (tenant, records) = parsed.Value;
+        if (fault is { Kind: MeterFaultKind.RejectModel } && records.Select((r, i) => (r, i)).FirstOrDefault(x => x.r.Model == fault.Model) is { r: not null } bad)
+        {
+            Log(fault.Status, 0);
+            var badField = string.Create(CultureInfo.InvariantCulture, $"records[{bad.i}].model");
+            await WriteAsync(context, fault.Status, JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = "VALIDATION_ERROR", ["field"] = badField, ["message"] = $"{badField}: unknown model {bad.r.Model} for provider {bad.r.Provider}" })).ConfigureAwait(false);
+            return;
+        }
+
         int inserted = 0, updated = 0;
         lock (gate)
         {

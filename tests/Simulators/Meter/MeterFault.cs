@@ -17,10 +17,29 @@ public enum MeterFaultKind
     ApplyThenAbort,
     /// <summary>Apply the UPSERT, then answer 500.</summary>
     ApplyThenError,
+    /// <summary>200 <c>{"success":false,"error":...}</c> without applying anything (a server-side failure reported in a 2xx).</summary>
+    SuccessFalse,
+    /// <summary>200 with an HTML page (a proxy's or load balancer's maintenance/login page), nothing applied.</summary>
+    Html200,
+    /// <summary>200 <c>{"success":true}</c> with every count 0: nothing was stored.</summary>
+    CountZero,
+    /// <summary>
+    /// Validation rejection of the records whose model is <see cref="MeterFault.Model"/>: answers
+    /// <see cref="MeterFault.Status"/> (400 or 422) naming <c>records[i].model</c>, applying nothing,
+    /// as API_Meter's schema check refuses the whole request when one record is invalid.
+    /// </summary>
+    RejectModel,
 }
 
-public sealed record MeterFault(MeterFaultKind Kind, int Status = 503, string? RetryAfter = null, TimeSpan Delay = default)
+public sealed record MeterFault(MeterFaultKind Kind, int Status = 503, string? RetryAfter = null, TimeSpan Delay = default, string? Model = null)
 {
+    public static MeterFault SuccessFalse { get; } = new(MeterFaultKind.SuccessFalse, 200);
+    public static MeterFault Html200 { get; } = new(MeterFaultKind.Html200, 200);
+    public static MeterFault CountZero { get; } = new(MeterFaultKind.CountZero, 200);
+
+    /// <summary>Refuse (400 or 422) every request that carries a record of <paramref name="model"/>.</summary>
+    public static MeterFault RejectModel(string model, int status = 422) => new(MeterFaultKind.RejectModel, status, Model: model);
+
     public static MeterFault Pass { get; } = new(MeterFaultKind.None);
     public static MeterFault ServiceUnavailable { get; } = new(MeterFaultKind.Status, 503);
     public static MeterFault Abort { get; } = new(MeterFaultKind.Abort);

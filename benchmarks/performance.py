@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""The exporter's performance benchmark (issue 12): one table of medians and ratios, and JSON.
+
+Publishes the exporter (Release) and the simulators, starts the Dify console simulator and the
+API_Meter simulator on loopback, and runs the real exporter (`run --once`, its own process, under
+GNU time) case by case, each case --repeat times (default 3):
+
+  sweep     many short conversations (the default generator), 20 ms per Dify request: wall time at
+            DIFY_FETCH_CONCURRENCY 1/4/8/16 and at the default (unset), requests served vs the
+            simulator's request lower bound, wall time vs the lower bound's minimum wall time
+            (lower bound x latency / concurrency), speed-up vs concurrency 1.
+  chatflow  the same sweep on a few long chatflow (advanced-chat) conversations.
+  size      no latency, ~10k and ~100k events (and ~1M with --million): peak RSS, CPU ms per 1,000
+            events, and a second `run --once` with no new data: its wall time as % of the full run.
+  startup   `config --check` and the no-op `run --once` at ~10k events (wall ms).
+
+Every run checks what the fake API_Meter holds for the run's own tenant against the simulator's
+truth (per day, provider, model: tokens, requests, cost) and stops with exit 1 when they differ.
+Absolute times depend on the machine (and on anything else running on it); compare the ratios
+measured within one run. Needs python3, GNU time (/usr/bin/time) and the .NET SDK.
+
+  benchmarks/performance.py [--repeat 3] [--million] [--only sweep,chatflow,size,startup]
+                            [--exporter-ref GIT_REF] [--ready-to-run] [--json FILE]
+
+--exporter-ref builds the exporter from another commit (e.g. the one before a change) and runs it
+against the current simulators, for before/after figures.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "bench-token-0001"
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def sh(args, **kwargs):
+    subprocess.run(args, check=True, **kwargs)
+
+
+def publish(work, ref, ready_to_run):
+    """Publishes the exporter (of the worktree, or of git REF) and the simulators; returns their paths."""
+    exporter = work / "exporter"
+    source = ROOT
+    temp_tree = None
+    if ref:
+        # A plain export of that commit's files (no git worktree is registered).
+        temp_tree = work / "ref-tree"
+        temp_tree.mkdir()
+        archive = subprocess.Popen(["git", "-C", str(ROOT), "archive", ref], stdout=subprocess.PIPE)
+        sh(["tar", "-x", "-C", str(temp_tree)], stdin=archive.stdout)
+        if archive.wait() != 0:
+            raise SystemExit(f"git archive {ref} failed")
+        source = temp_tree
+    extra = ["-r", "linux-x64", "--self-contained", "false", "-p:PublishReadyToRun=true"] if ready_to_run else []
+    log(f"publishing the exporter ({ref or 'working tree'}{', ReadyToRun' if ready_to_run else ''}) ...")
+    sh(["dotnet", "publish", str(source / "src/DifyUsageExporter"), "-c", "Release", "-o", str(exporter), "-v", "q", "-nologo", *extra], stdout=subprocess.DEVNULL)
+    if temp_tree:
+        shutil.rmtree(temp_tree, ignore_errors=True)
+    log("publishing the simulators ...")
+    sims = work / "sims"
+    sh(["dotnet", "publish", str(ROOT / "tests/Simulators"), "-c", "Release", "-o", str(sims), "-v", "q", "-nologo"], stdout=subprocess.DEVNULL)
+    return exporter / "dify-usage-exporter.dll", sims / "Simulators.dll"
+
+
+class Server:
+    """A simulator process; started and stopped by this script only."""
+
+    def __init__(self, sims, work, name, args, ready):
+        self.out = work / f"{name}.log"
+        self.handle = open(self.out, "w")
+        self.process = subprocess.Popen(["dotnet", str(sims), *args], stdout=self.handle, stderr=subprocess.STDOUT)
+        deadline = time.time() + 1800
+        while ready not in self.out.read_text():
+            if self.process.poll() is not None or time.time() > deadline:
+                raise SystemExit(f"simulator {name} did not start:\n{self.out.read_text()[-2000:]}")
+            time.sleep(0.2)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.handle.close()
+
+
+def get(url, method="GET"):
+    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return json.loads(response.read())
+
+
+class Dify:
+    def __init__(self, sims, work, name, port, generator, latency_ms):
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = Server(sims, work, name, ["dify", "--port", str(port), "--latency-ms", str(latency_ms), *generator], "Press Ctrl+C")
+        self.stats = get(self.url + "/_sim/stats")
+        self.events = self.stats["events"]
+        self.lower_bound = self.stats["lower_bound"]
+        self.truth = get(self.url + "/_sim/truth")["rows"]
+        self.latency_ms = latency_ms
+        days = sorted(r["usage_date"] for r in self.truth)
+        self.window = (days[0], days[-1]) if days else ("2026-03-01", "2026-03-01")
+
+
+def check_truth(dify, meter_url, tenant, label):
+    """Fails loudly unless API_Meter holds exactly the simulator's truth for this run's tenant."""
+    rows = [r for r in get(meter_url + "/_sim/rows") if r["tenant_id"] == tenant]
+    held = {(r["usage_date"], r["provider"], r["model"]): (r["input_tokens"], r["output_tokens"], r["request_count"], Decimal(str(r["cost_actual"]))) for r in rows}
+    want = {(t["usage_date"], t["provider"], t["model"]): (t["input_tokens"], t["output_tokens"], t["request_count"], Decimal(t["cost"])) for t in dify.truth}
+    if held != want:
+        missing = sorted(set(want) - set(held))[:5]
+        extra = sorted(set(held) - set(want))[:5]
+        wrong = [(k, held[k], want[k]) for k in sorted(set(held) & set(want)) if held[k] != want[k]][:5]
+        raise SystemExit(f"\nTOTALS DIFFER FROM THE SIMULATOR'S TRUTH in {label}: missing {missing}, extra {extra}, wrong (held, truth) {wrong}")
+
+
+class Exporter:
+    def __init__(self, dll, work, meter_url):
+        self.dll = dll
+        self.work = work
+        self.meter_url = meter_url
+        self.counter = 0
+
+    def env(self, dify, data_dir, tenant, concurrency):
+        env = {
+            "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "DOTNET_NOLOGO": "1", "ENV_FILE": "/dev/null",
+            "DIFY_API_BASE_URL": dify.url, "DIFY_EMAIL": "ops@example.com", "DIFY_PASSWORD": "Sim-Password-1!",
+            "EXTERNAL_API_URL": self.meter_url + "/api/integrations/dify/usage-data/receive", "EXTERNAL_API_TOKEN": TOKEN,
+            "API_METER_TENANT_ID": tenant, "DATA_DIR": str(data_dir), "LOG_LEVEL": "warn", "HEALTHCHECK_ENABLED": "false",
+            "DIFY_FETCH_PERIOD": "custom", "DIFY_FETCH_START_DATE": dify.window[0], "DIFY_FETCH_END_DATE": dify.window[1], "DIFY_LOOKBACK_DAYS": "0",
+        }
+        if concurrency:
+            env["DIFY_FETCH_CONCURRENCY"] = str(concurrency)
+        return env
+
+    def run(self, args, env, label):
+        timing = self.work / "time.txt"
+        started = time.monotonic()
+        result = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(timing), "dotnet", str(self.dll), *args], env=env, capture_output=True, text=True)
+        wall = time.monotonic() - started
+        if result.returncode != 0:
+            raise SystemExit(f"\nexporter {' '.join(args)} failed in {label} (exit {result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        _, user, system, rss_kb = timing.read_text().split()[-4:]
+        return {"wall_s": wall, "cpu_s": float(user) + float(system), "rss_mib": int(rss_kb) / 1024}
+
+    def cycle_pair(self, dify, concurrency, label, with_rerun):
+        """A full `run --once` into a fresh DATA_DIR (checked against the truth), then optionally a re-run without new data."""
+        self.counter += 1
+        tenant = f"00000000-0000-4000-8000-{self.counter:012d}"
+        data_dir = Path(tempfile.mkdtemp(dir=self.work, prefix="data-"))
+        env = self.env(dify, data_dir, tenant, concurrency)
+        get(dify.url + "/_sim/reset", "POST")
+        full = self.run(["run", "--once"], env, label)
+        full["requests"] = get(dify.url + "/_sim/stats")["requests_served"]
+        check_truth(dify, self.meter_url, tenant, label)
+        rerun = None
+        if with_rerun:
+            get(dify.url + "/_sim/reset", "POST")
+            rerun = self.run(["run", "--once"], env, label + " re-run")
+            rerun["requests"] = get(dify.url + "/_sim/stats")["requests_served"]
+            check_truth(dify, self.meter_url, tenant, label + " re-run")
+        shutil.rmtree(data_dir, ignore_errors=True)
+        return full, rerun
+
+
+def median(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def sweep(exporter, dify, name, repeat, results, rows):
+    levels = [1, 4, 8, 16, None]
+    measured = {}
+    for level in levels:
+        label = f"{name} c={level or 'default'}"
+        runs = []
+        for i in range(repeat):
+            full, _ = exporter.cycle_pair(dify, level, f"{label} #{i + 1}", with_rerun=False)
+            runs.append(full)
+            log(f"  {label} #{i + 1}: {full['wall_s']:.2f} s, {full['requests']} requests, CPU {full['cpu_s']:.2f} s")
+        measured[level] = runs
+    base = median(measured[1], "wall_s")
+    for level in levels:
+        runs = measured[level]
+        wall = median(runs, "wall_s")
+        requests = median(runs, "requests")
+        minimum = dify.lower_bound * dify.latency_ms / 1000 / (level or 16)
+        entry = {
+            "case": name, "concurrency": level or "default (ceiling 16)", "events": dify.events, "latency_ms": dify.latency_ms,
+            "lower_bound_requests": dify.lower_bound, "requests": requests, "requests_vs_lower_bound": requests / dify.lower_bound,
+            "wall_s": wall, "minimum_wall_s": minimum, "wall_vs_minimum": wall / minimum, "speedup_vs_c1": base / wall,
+            "cpu_ms_per_1000_events": median(runs, "cpu_s") * 1000 / dify.events * 1000, "runs": runs,
+        }
+        results.append(entry)
+        rows.append((f"{name} c={level or 'default'}", f"{dify.events:,}", f"{wall:.2f} s", f"{entry['speedup_vs_c1']:.2f}x vs c=1",
+                     f"{requests:.0f} / {dify.lower_bound} = {entry['requests_vs_lower_bound']:.3f}", f"{entry['wall_vs_minimum']:.2f}x min wall"))
+
+
+def sizes(exporter, dify, name, repeat, results, rows):
+    runs, reruns = [], []
+    for i in range(repeat):
+        full, rerun = exporter.cycle_pair(dify, None, f"{name} #{i + 1}", with_rerun=True)
+        runs.append(full)
+        reruns.append(rerun)
+        log(f"  {name} #{i + 1}: full {full['wall_s']:.2f} s, CPU {full['cpu_s']:.2f} s, RSS {full['rss_mib']:.1f} MiB; re-run {rerun['wall_s']:.2f} s, {rerun['requests']} requests")
+    wall = median(runs, "wall_s")
+    entry = {
+        "case": name, "events": dify.events, "wall_s": wall, "cpu_s": median(runs, "cpu_s"),
+        "cpu_ms_per_1000_events": median(runs, "cpu_s") * 1000 / dify.events * 1000, "peak_rss_mib": median(runs, "rss_mib"),
+        "max_peak_rss_mib": max(r["rss_mib"] for r in runs), "rerun_wall_s": median(reruns, "wall_s"),
+        "rerun_percent_of_full": median(reruns, "wall_s") / wall * 100, "rerun_requests": median(reruns, "requests"),
+        "rerun_cpu_s": median(reruns, "cpu_s"), "runs": runs, "reruns": reruns,
+    }
+    results.append(entry)
+    rows.append((name, f"{dify.events:,}", f"{wall:.2f} s", f"{entry['cpu_ms_per_1000_events']:.0f} CPU ms/1k events",
+                 f"peak RSS {entry['peak_rss_mib']:.1f} MiB", f"re-run {entry['rerun_wall_s']:.2f} s = {entry['rerun_percent_of_full']:.1f} % ({entry['rerun_requests']:.0f} req)"))
+    return entry
+
+
+def startup(exporter, dify, repeat, results, rows):
+    env = exporter.env(dify, Path(tempfile.mkdtemp(dir=exporter.work, prefix="data-")), "00000000-0000-4000-8000-999999999999", None)
+    checks = [exporter.run(["config", "--check"], env, "config --check") for _ in range(max(repeat, 5))]
+    exporter.run(["run", "--once"], env, "startup full run")
+    noops = [exporter.run(["run", "--once"], env, "startup no-op run") for _ in range(max(repeat, 5))]
+    entry = {"case": "startup", "config_check_ms": median(checks, "wall_s") * 1000, "noop_run_once_ms": median(noops, "wall_s") * 1000,
+             "noop_events": dify.events, "config_check_runs": checks, "noop_runs": noops}
+    results.append(entry)
+    rows.append(("startup", f"{dify.events:,}", f"config --check {entry['config_check_ms']:.0f} ms", f"no-op run --once {entry['noop_run_once_ms']:.0f} ms", "", ""))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--million", action="store_true", help="also the ~1M-event size case (minutes, ~2 GB for the simulator)")
+    parser.add_argument("--only", default="sweep,chatflow,size,startup")
+    parser.add_argument("--exporter-ref", help="git ref whose exporter to benchmark (default: the working tree)")
+    parser.add_argument("--ready-to-run", action="store_true", help="publish the exporter ReadyToRun (linux-x64)")
+    parser.add_argument("--json", default=str(ROOT / "benchmarks/results/performance.json"))
+    parser.add_argument("--port", type=int, default=5410)
+    args = parser.parse_args()
+    cases = set(args.only.split(","))
+    work = Path(tempfile.mkdtemp(prefix="due-bench-"))
+    servers = []
+    results, rows = [], []
+    try:
+        dll, sims = publish(work, args.exporter_ref, args.ready_to_run)
+        meter = Server(sims, work, "meter", ["meter", "--port", str(args.port), "--token", TOKEN], "listening")
+        servers.append(meter)
+        exporter = Exporter(dll, work, f"http://127.0.0.1:{args.port}")
+        port = args.port + 1
+
+        def dify(name, generator, latency):
+            nonlocal port
+            port += 1
+            log(f"starting the Dify simulator: {name} ({' '.join(generator)}, {latency} ms) ...")
+            d = Dify(sims, work, name, port, generator, latency)
+            servers.append(d.server)
+            log(f"  {d.events:,} events, request lower bound {d.lower_bound:,}")
+            return d
+
+        def done(d):
+            d.server.stop()
+            servers.remove(d.server)
+
+        if "sweep" in cases:
+            d = dify("sweep", ["--seed", "11", "--conversations", "100", "--runs", "150"], 20)
+            sweep(exporter, d, "sweep", args.repeat, results, rows)
+            done(d)
+        if "chatflow" in cases:
+            d = dify("chatflow", ["--seed", "12", "--modes", "advanced-chat", "--apps", "1", "--conversations", "3", "--messages", "1000", "--debug-runs", "0", "--start", "2025-11-01", "--end", "2026-03-15"], 20)
+            sweep(exporter, d, "chatflow", args.repeat, results, rows)
+            done(d)
+        if "size" in cases or "startup" in cases:
+            d = dify("10k", ["--seed", "13", "--conversations", "300", "--runs", "450"], 0)
+            if "size" in cases:
+                sizes(exporter, d, "size 10k", args.repeat, results, rows)
+            if "startup" in cases:
+                startup(exporter, d, args.repeat, results, rows)
+            done(d)
+        if "size" in cases:
+            d = dify("100k", ["--seed", "14", "--conversations", "3000", "--runs", "4500"], 0)
+            sizes(exporter, d, "size 100k", args.repeat, results, rows)
+            done(d)
+            if args.million:
+                d = dify("1M", ["--seed", "15", "--conversations", "30000", "--runs", "45000"], 0)
+                sizes(exporter, d, "size 1M", 1, results, rows)
+                done(d)
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.exporter_ref or "HEAD"], capture_output=True, text=True).stdout.strip()
+    print(f"\nexporter {commit}{' (ReadyToRun)' if args.ready_to_run else ''}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs; medians of {args.repeat} runs")
+    widths = [max(len(str(r[i])) for r in rows) for i in range(6)]
+    for r in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"commit": commit, "ready_to_run": args.ready_to_run, "repeat": args.repeat, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": results}, indent=2))
+    print(f"JSON: {out}")
+
+
+if __name__ == "__main__":
+    main()

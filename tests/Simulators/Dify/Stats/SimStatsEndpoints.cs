@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace Simulators.Dify;
+
+/// <summary>
+/// Simulator-only endpoints under <c>/_sim</c> (no auth, not counted as requests served), for
+/// benchmarks: <c>GET /_sim/stats</c> (requests served, per path, and the request lower bound of
+/// the workspace), <c>POST /_sim/reset</c> (zero the counters between runs), <c>GET /_sim/truth</c>
+/// (the expected totals per day, provider and model in the account zone).
+/// </summary>
+internal static class SimStatsEndpoints
+{
+    public const string Prefix = "/_sim";
+
+    public static void Map(WebApplication app, DifySimulator sim)
+    {
+        app.MapGet(Prefix + "/stats", () =>
+        {
+            var bound = sim.LowerBound;
+            var byPath = new JsonObject();
+            foreach (var (path, count) in sim.Counters.ByPath.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                byPath[path] = count;
+            }
+
+            return DifyResult.Json(new JsonObject
+            {
+                ["requests_served"] = sim.Counters.TotalRequests,
+                ["max_concurrent_requests"] = sim.Counters.MaxConcurrentRequests,
+                ["events"] = sim.Truth.Events.Count,
+                ["lower_bound"] = bound.Total,
+                ["lower_bound_detail"] = new JsonObject
+                {
+                    ["auth"] = bound.Auth,
+                    ["profile"] = bound.Profile,
+                    ["app_pages"] = bound.AppPages,
+                    ["conversation_pages"] = bound.ConversationPages,
+                    ["message_pages"] = bound.MessagePages,
+                    ["completion_details"] = bound.CompletionDetails,
+                    ["app_log_pages"] = bound.AppLogPages,
+                    ["node_execution_calls"] = bound.NodeExecutionCalls,
+                },
+                ["by_path"] = byPath,
+            });
+        });
+
+        app.MapPost(Prefix + "/reset", () =>
+        {
+            sim.Counters.Reset();
+            return DifyResult.Json(new JsonObject { ["result"] = "success" });
+        });
+
+        app.MapGet(Prefix + "/truth", () =>
+        {
+            var rows = new JsonArray();
+            if (sim.Truth.DateRange(sim.AccountZone) is { } range)
+            {
+                foreach (var r in sim.Truth.ByDayProviderModel(sim.AccountZone, range.First, range.Last))
+                {
+                    rows.Add(new JsonObject
+                    {
+                        ["usage_date"] = r.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                        ["provider"] = r.Provider,
+                        ["model"] = r.Model,
+                        ["input_tokens"] = r.InputTokens,
+                        ["output_tokens"] = r.OutputTokens,
+                        ["request_count"] = r.RequestCount,
+                        ["cost"] = Math.Round(r.Cost, 7, MidpointRounding.AwayFromZero).ToString("0.0000000", CultureInfo.InvariantCulture),
+                    });
+                }
+            }
+
+            return DifyResult.Json(new JsonObject { ["time_zone"] = sim.Options.AccountTimeZone, ["rows"] = rows });
+        });
+    }
+}
