@@ -9,7 +9,9 @@ COPY NuGet.config Directory.Build.props Directory.Packages.props BannedSymbols.t
 COPY src/DifyUsageExporter/DifyUsageExporter.csproj src/DifyUsageExporter/
 RUN dotnet restore src/DifyUsageExporter/DifyUsageExporter.csproj
 COPY src/ src/
-RUN dotnet publish src/DifyUsageExporter/DifyUsageExporter.csproj -c Release -o /app --no-restore -p:UseAppHost=true
+# The release workflow passes the tag's version (1.2.3); a local build keeps Directory.Build.props' <Version>.
+ARG VERSION
+RUN dotnet publish src/DifyUsageExporter/DifyUsageExporter.csproj -c Release -o /app --no-restore -p:UseAppHost=true ${VERSION:+-p:Version=$VERSION}
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 # A dedicated unprivileged user owns the data volume; nothing runs as root.

@@ -27,6 +27,9 @@ public static class CliApp
             ExportCommand.Create(env, Composition.UsageSource),
             SpoolCommand.Create(env),
             WatermarkCommand.Create(env),
+            BackupCommand.Create(env),
+            BackupCommand.CreateRestore(env),
+            VerifyCommand.Create(env),
         };
         root.SetAction((parse, cancellationToken) => RunCommand.RunAsync(env, runnerFactory, parse.GetValue(runOnce)));
         return root;

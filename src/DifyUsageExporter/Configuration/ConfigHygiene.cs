@@ -22,7 +22,7 @@ public static class ConfigHygiene
     /// </summary>
     public static IEnumerable<string> UnknownVariables(IReadOnlyDictionary<string, string> environment, IReadOnlyDictionary<string, string> dotEnv)
     {
-        var known = VariableCatalog.All.SelectMany(v => v.Aliases.Prepend(v.Name)).ToHashSet(StringComparer.Ordinal);
+        var known = VariableCatalog.All.SelectMany(v => v.Aliases.Prepend(v.Name).Concat(v.Secret ? SecretFiles.FileNames(v) : [])).ToHashSet(StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, source) in dotEnv.Keys.Select(k => (k, ".env")).Concat(environment.Keys.Select(k => (k, "the environment"))))
         {

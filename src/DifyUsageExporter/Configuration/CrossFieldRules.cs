@@ -7,6 +7,7 @@ internal static class CrossFieldRules
     {
         CheckDifyAuth(r, s);
         CheckCustomPeriod(r, s);
+        MaintenanceSettings.CheckAlerts(r, s);
     }
 
     private static void CheckDifyAuth(VariableReader r, ExporterSettings s)

@@ -14,7 +14,7 @@ internal static class EnvExampleCheck
         foreach (var entry in DotEnvParser.Parse(File.ReadAllText(example), ".env.example").Entries)
         {
             var spec = VariableCatalog.Find(entry.Key);
-            string[] names = spec is null ? [entry.Key] : [spec.Name, .. spec.Aliases];
+            string[] names = spec is null ? [entry.Key] : [spec.Name, .. spec.Aliases, .. spec.Secret ? SecretFiles.FileNames(spec) : []];
             if (!names.Any(n => IsSet(environment, n) || IsSet(dotEnv, n)))
             {
                 yield return $"{entry.Key} is listed in .env.example but not set in the environment or .env.";

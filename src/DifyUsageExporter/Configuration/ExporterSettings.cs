@@ -62,6 +62,20 @@ public sealed record ExporterSettings
     public string HealthcheckHost { get; init; } = "127.0.0.1";
     public int HealthcheckPort { get; init; } = 8080;
 
+    // --- Backups, retention and alerts -------------------------------------------------------
+    /// <summary>BACKUP_SCHEDULE: cron expression (in CRON_TIMEZONE) of the daily maintenance.</summary>
+    public string BackupSchedule { get; init; } = "30 3 * * *";
+    /// <summary>BACKUP_DIR: null = DATA_DIR/backups.</summary>
+    public string? BackupDir { get; init; }
+    public int BackupRetentionDays { get; init; } = 7;
+    /// <summary>LEDGER_RETENTION_DAYS: 0 = keep the ledger forever.</summary>
+    public int LedgerRetentionDays { get; init; } = 400;
+    public decimal? AlertDailyCost { get; init; }
+    public long? AlertDailyTokens { get; init; }
+
+    /// <summary>BACKUP_DIR, or DATA_DIR/backups.</summary>
+    public string BackupDirectory => Path.GetFullPath(BackupDir ?? Path.Combine(DataDir, "backups"));
+
     // --- Dashboard and OpenTelemetry ----------------------------------------------------------
     public DashboardSettings Dashboard { get; init; } = new();
     public OtlpSettings Otlp { get; init; } = new();

@@ -7,6 +7,9 @@ public enum ValueSource
     DotEnv,
     Default,
     Unset,
+
+    /// <summary>The content of the file named by the variable's <c>_FILE</c> form (Docker/Kubernetes secrets).</summary>
+    File,
 }
 
 /// <summary>The value of one catalog variable after applying the sources in order.</summary>
@@ -16,7 +19,7 @@ public enum ValueSource
 /// <param name="FromName">The name the value was read under (an alias when not the canonical name).</param>
 public sealed record ResolvedVariable(VariableSpec Spec, string? Value, ValueSource Source, string? FromName)
 {
-    public bool IsSet => Source is ValueSource.Environment or ValueSource.DotEnv;
+    public bool IsSet => Source is ValueSource.Environment or ValueSource.DotEnv or ValueSource.File;
 
     /// <summary>The value as it may be shown: secrets masked, URLs without user-info and query values.</summary>
     public string Display => Value is null ? "(not set)" : Spec.Secret && IsSet ? "***" : ConfigHygiene.MaskUrl(Value);
@@ -26,6 +29,7 @@ public sealed record ResolvedVariable(VariableSpec Spec, string? Value, ValueSou
         ValueSource.Environment => "env",
         ValueSource.DotEnv => ".env",
         ValueSource.Default => "default",
+        ValueSource.File => "file",
         _ => "unset",
     };
 }

@@ -51,6 +51,12 @@ internal static class SettingsBinder
             HealthcheckEnabled = r.Bool("HEALTHCHECK_ENABLED", true),
             HealthcheckHost = HealthHost(r),
             HealthcheckPort = r.Int("HEALTHCHECK_PORT", 0, 65_535, 8080),
+            BackupSchedule = Cron(r, "BACKUP_SCHEDULE", "30 3 * * *", cronZone),
+            BackupDir = r.Text("BACKUP_DIR"),
+            BackupRetentionDays = r.Int("BACKUP_RETENTION_DAYS", 1, 3650, 7),
+            LedgerRetentionDays = LedgerRetention(r),
+            AlertDailyCost = MaintenanceSettings.Threshold(r, "ALERT_DAILY_COST", "a positive amount in the ledger's currency with '.' as decimal point, e.g. 50 or 12.5."),
+            AlertDailyTokens = (long?)MaintenanceSettings.Threshold(r, "ALERT_DAILY_TOKENS", "a positive whole number of tokens, e.g. 2000000.", wholeNumber: true),
             Dashboard = ObservabilityBinder.Dashboard(r),
             Otlp = ObservabilityBinder.Otlp(r),
         };
@@ -94,15 +100,29 @@ internal static class SettingsBinder
         return path is null ? null : Path.GetFullPath(path, workingDirectory);
     }
 
-    private static string Cron(VariableReader r, TimeZoneInfo zone)
+    private static string Cron(VariableReader r, TimeZoneInfo zone) => Cron(r, "CRON_SCHEDULE", "0 0 * * *", zone);
+
+    private static string Cron(VariableReader r, string name, string fallback, TimeZoneInfo zone)
     {
-        var text = r.Text("CRON_SCHEDULE") ?? "0 0 * * *";
+        var text = r.Text(name) ?? fallback;
         if (!CronSchedule.TryParse(text, zone, out _, out var reason))
         {
-            r.Problem("CRON_SCHEDULE", $"{r.Show("CRON_SCHEDULE")} {reason}", CronSchedule.AcceptedForm);
+            r.Problem(name, $"{r.Show(name)} {reason}", CronSchedule.AcceptedForm);
         }
 
         return text;
+    }
+
+    private static int LedgerRetention(VariableReader r)
+    {
+        var days = r.Int("LEDGER_RETENTION_DAYS", 0, 36_500, 400);
+        if (days is > 0 and < 35)
+        {
+            r.Problem("LEDGER_RETENTION_DAYS", $"{days} days would delete events of days the current-month window still re-reads.", "0 (keep forever) or 35-36500.");
+            return 400;
+        }
+
+        return days;
     }
 
     private static string HealthHost(VariableReader r)

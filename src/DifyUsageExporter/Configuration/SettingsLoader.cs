@@ -21,7 +21,7 @@ public static class SettingsLoader
         var warnings = new List<string>();
         var (dotEnv, dotEnvPath) = ReadDotEnv(environment, workingDirectory, problems, warnings);
         warnings.AddRange(ConfigHygiene.UnknownVariables(environment, dotEnv));
-        var variables = VariableCatalog.All.Select(spec => Resolve(spec, environment, dotEnv, warnings)).ToList();
+        var variables = VariableCatalog.All.Select(spec => SecretFiles.Resolve(Resolve(spec, environment, dotEnv, warnings), environment, dotEnv, workingDirectory, problems)).ToList();
         foreach (var variable in variables.Where(v => v.Spec.Secret))
         {
             secrets?.Add(variable.Value);

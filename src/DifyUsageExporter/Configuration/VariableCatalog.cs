@@ -27,6 +27,7 @@ public static class VariableCatalog
     public const string GroupMeter = "API_Meter";
     public const string GroupOutputs = "Other outputs and notifications";
     public const string GroupDaemon = "Daemon";
+    public const string GroupMaintenance = "Backups, retention and alerts";
     public const string GroupDashboard = "Dashboard";
     public const string GroupTelemetry = "OpenTelemetry";
     public const string GroupLegacy = "Accepted for compatibility";
@@ -80,6 +81,13 @@ public static class VariableCatalog
         new("HEALTHCHECK_HOST", [], "127.0.0.1", false, GroupDaemon, "Address the health server binds to (0.0.0.0 in the container)."),
         new("HEALTHCHECK_PORT", [], "8080", false, GroupDaemon, "Port of the health server (1-65535; 0 = any free port, logged at start)."),
         new("ENV_FILE", [], ".env", false, GroupDaemon, "The .env file to read (environment variables take precedence)."),
+        // Backups, retention and alerts
+        new("BACKUP_SCHEDULE", [], "30 3 * * *", false, GroupMaintenance, "5-field cron expression (in CRON_TIMEZONE) of the daemon's daily maintenance: backup, backup and ledger retention, quick verify."),
+        new("BACKUP_DIR", [], null, false, GroupMaintenance, "Directory of the daily backups and of `backup` without --to; default DATA_DIR/backups."),
+        new("BACKUP_RETENTION_DAYS", [], "7", false, GroupMaintenance, "Days a backup is kept (1-3650); the newest backup is always kept."),
+        new("LEDGER_RETENTION_DAYS", [], "400", false, GroupMaintenance, "Ledger events of days older than this are deleted once every key of the day is delivered; nothing pending or dead is touched (0 = keep forever, else 35-36500)."),
+        new("ALERT_DAILY_COST", [], null, false, GroupMaintenance, "Notify NOTIFY_WEBHOOK_URL once when a local day's total cost reaches this amount (ledger currency, e.g. 50 or 12.5); empty = off."),
+        new("ALERT_DAILY_TOKENS", [], null, false, GroupMaintenance, "Notify once when a local day's total tokens (input + output) reach this number; empty = off."),
         // Dashboard (Web/Dashboard*.cs)
         new("DASHBOARD_ENABLED", [], "false", false, GroupDashboard, "true = serve the usage dashboard (/) and API (/api/usage, /api/cycles) on the health server, behind HTTP Basic auth."),
         new("DASHBOARD_USER", [], null, false, GroupDashboard, "Basic-auth user name of the dashboard and API. Required when DASHBOARD_ENABLED=true."),

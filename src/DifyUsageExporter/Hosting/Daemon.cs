@@ -112,10 +112,14 @@ public sealed class Daemon(CommandEnvironment env, CycleRunnerFactory runnerFact
 
         await using (health)
         {
+            // Backups, retention and verify run beside the export schedule (docs/operations.md).
+            var maintenance = Task.Run(() => new MaintenanceJobs(settings, store, status.Maintenance, env.Time, loggers.CreateLogger<MaintenanceJobs>()).RunScheduleAsync(stopSignal), CancellationToken.None);
             using var scheduler = new Scheduler(CronSchedule.Parse(settings.CronSchedule, settings.CronTimeZone), executor, status, env.Time, loggers.CreateLogger<Scheduler>());
             await scheduler.RunAsync(stopSignal);
             HostingLog.Stopping(logger);
-            return await scheduler.ShutdownAsync(settings.GracefulShutdownTimeout) ? ExitCodes.Success : ExitCodes.Failure;
+            var stopped = await scheduler.ShutdownAsync(settings.GracefulShutdownTimeout);
+            await maintenance;
+            return stopped ? ExitCodes.Success : ExitCodes.Failure;
         }
     }
 }

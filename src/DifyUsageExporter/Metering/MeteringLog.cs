@@ -41,4 +41,10 @@ internal static partial class MeteringLog
 
     [LoggerMessage(4008, LogLevel.Warning, "{Records} pending records for {Target} wait in the spool: the target URL is not configured")]
     public static partial void TargetNotConfigured(ILogger logger, int records, string target);
+
+    [LoggerMessage(4450, LogLevel.Warning, "Cost alert sent for {Day}: {Metric} total {Total} reached {Threshold}")]
+    public static partial void AlertSent(ILogger logger, string day, string metric, string total, string threshold);
+
+    [LoggerMessage(4451, LogLevel.Warning, "Cost alert for {Day} ({Metric}) could not be sent; the next cycle tries again")]
+    public static partial void AlertNotSent(ILogger logger, string day, string metric);
 }

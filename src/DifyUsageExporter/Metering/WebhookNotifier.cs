@@ -12,6 +12,9 @@ public enum NotificationKind
     CycleFailed,
     DeadLetter,
     Recovered,
+
+    /// <summary>A day's cost or tokens reached ALERT_DAILY_COST/ALERT_DAILY_TOKENS; deduplicated per day and threshold in the store, so not rate limited.</summary>
+    CostAlert,
 }
 
 /// <summary>
@@ -62,7 +65,7 @@ public sealed class WebhookNotifier : IDisposable
         var stateKey = "notify.last." + kind.ToString();
         var now = time.GetUtcNow();
         var last = await store.ReadDeliveryStateAsync(stateKey, cancellationToken).ConfigureAwait(false);
-        if (last is not null && DateTimeOffset.TryParse(last, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var lastAt) && now - lastAt < minInterval)
+        if (kind != NotificationKind.CostAlert && last is not null && DateTimeOffset.TryParse(last, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var lastAt) && now - lastAt < minInterval)
         {
             MeteringLog.NotifySuppressed(logger, kind.ToString(), minInterval);
             return false;

@@ -15,6 +15,7 @@ internal static class Migrations
         (2, "usage-ledger", LedgerSchema.V2),
         (3, "delivery-spool", DeliverySchema.V3),
         (4, "daily-totals", TotalsSchema.V4),
+        (5, "maintenance", MaintenanceSchema.V5),
     ];
 
     public static void Apply(SqliteConnection connection, string now)

@@ -21,6 +21,9 @@ public sealed class CycleStatus
 
     public long Skipped { get; private set; }
 
+    /// <summary>The daemon's daily maintenance (backup, verify), reported by /health.</summary>
+    public MaintenanceStatus Maintenance { get; } = new();
+
     public void CycleStarted(DateTimeOffset at)
     {
         lock (gate)

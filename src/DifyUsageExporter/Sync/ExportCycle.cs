@@ -98,13 +98,28 @@ public sealed class ExportCycle : ICycleRunner
             SyncLog.Window(logger, runId, trigger, Day(from.Value), Day(to.Value), zone.Id);
 
             var report = await source.ExtractAsync(from.Value, to.Value, options.FullRead || options.Force, cancellationToken).ConfigureAwait(false);
+            if (!options.DryRun)
+            {
+                await new CostAlerts(settings, store, delivery.Notifier, time, logger).CheckAsync(zone, from.Value, to.Value, cancellationToken).ConfigureAwait(false);
+            }
+
             concurrency = report.Concurrency;
             var days = await store.ReadDayExtractionsAsync(from.Value, to.Value, cancellationToken).ConfigureAwait(false);
             var reportIncomplete = report.IncompleteDays().ToHashSet();
             var complete = new HashSet<DateOnly>();
             var notComplete = new List<DateOnly>();
+            var pruned = await store.ReadPrunedDaysAsync(cancellationToken).ConfigureAwait(false);
             for (var day = from.Value; day <= to.Value; day = day.AddDays(1))
             {
+                // LEDGER_RETENTION_DAYS removed this day's events after API_Meter acknowledged every
+                // total: it is final. Re-sending it from what Dify still keeps could overwrite the
+                // right totals with smaller ones (docs/operations.md, ledger retention).
+                if (pruned.Contains(day))
+                {
+                    MaintenanceLog.PrunedDaySkipped(logger, Day(day));
+                    continue;
+                }
+
                 if (days.TryGetValue(day, out var extraction) && extraction.Complete && !reportIncomplete.Contains(day))
                 {
                     complete.Add(day);

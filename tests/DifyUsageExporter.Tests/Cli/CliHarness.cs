@@ -28,6 +28,9 @@ internal static class CliHarness
         root.Subcommands.Add(ExportCommand.Create(env, (_, store, _, _) => new LedgerUsageSource(store, h.Zone, h.Clock) { }.WithEvents(h.Source)));
         root.Subcommands.Add(SpoolCommand.Create(env));
         root.Subcommands.Add(WatermarkCommand.Create(env));
+        root.Subcommands.Add(BackupCommand.Create(env));
+        root.Subcommands.Add(BackupCommand.CreateRestore(env));
+        root.Subcommands.Add(VerifyCommand.Create(env));
         int code;
         try
         {
@@ -37,6 +40,12 @@ internal static class CliHarness
         {
             await error.WriteLineAsync(ex.Message);
             code = ex.ExitCode;
+        }
+        catch (DifyUsageExporter.Storage.StoreException ex)
+        {
+            // As CliApp.Run: a store problem is a message and exit 1.
+            await error.WriteLineAsync(ex.Message);
+            code = ExitCodes.Failure;
         }
 
         return new Run(code, output.ToString(), error.ToString());

@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using DifyUsageExporter.Sync;
+
+namespace DifyUsageExporter.Cli;
+
+/// <summary>
+/// <c>verify [--quick] [--file BACKUP] [--json]</c>: SQLite's integrity check plus the store's own
+/// invariants (see <see cref="StoreVerifier"/>). Exit 0 when nothing is wrong, 1 naming each violation.
+/// </summary>
+public static class VerifyCommand
+{
+    public static Command Create(CommandEnvironment env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        var quick = new Option<bool>("--quick") { Description = "PRAGMA quick_check instead of the slower integrity_check (the daemon's daily form)." };
+        var file = new Option<string?>("--file") { Description = "Verify a backup file instead of the live store (read-only)." };
+        var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
+        var command = new Command("verify", "Check the state store: PRAGMA integrity_check and the store's invariants (delivered totals match the ledger or are pending; every ledger event has its day; every spool row has a valid record). Exit 0 ok, 1 with each violation named.");
+        command.Options.Add(quick);
+        command.Options.Add(file);
+        command.Options.Add(json);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var full = !parse.GetValue(quick);
+            VerifyReport report;
+            if (parse.GetValue(file) is { } backup)
+            {
+                report = StoreVerifier.VerifyFile(backup, full);
+            }
+            else
+            {
+                var settings = env.LoadSettings();
+                using var store = BackupCommand.OpenExisting(settings.DataDir, env.Time);
+                report = StoreVerifier.Verify(store, full);
+            }
+
+            if (parse.GetValue(json))
+            {
+                await env.Out.WriteLineAsync(JsonSerializer.Serialize(report, VerifyJson.Default.VerifyReport)).ConfigureAwait(false);
+            }
+            else
+            {
+                await PrintAsync(env, report).ConfigureAwait(false);
+            }
+
+            return report.Ok ? ExitCodes.Success : ExitCodes.Failure;
+        });
+        return command;
+    }
+
+    internal static async Task PrintAsync(CommandEnvironment env, VerifyReport report)
+    {
+        foreach (var violation in report.Violations)
+        {
+            await env.Out.WriteLineAsync("VIOLATION: " + violation).ConfigureAwait(false);
+        }
+
+        foreach (var note in report.Notes)
+        {
+            await env.Out.WriteLineAsync("note: " + note).ConfigureAwait(false);
+        }
+
+        var form = report.Full ? "integrity_check" : "quick_check";
+        var summary = report.Ok
+            ? string.Create(CultureInfo.InvariantCulture, $"Verify passed ({form}): {report.Events} ledger events, {report.DeliveredKeys} delivered keys, {report.SpoolRows} spool rows.")
+            : string.Create(CultureInfo.InvariantCulture, $"Verify FAILED ({form}): {report.Violations.Count} violation(s).");
+        await env.Out.WriteLineAsync(summary).ConfigureAwait(false);
+    }
+}
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(VerifyReport))]
+internal sealed partial class VerifyJson : System.Text.Json.Serialization.JsonSerializerContext;
