@@ -78,8 +78,9 @@ public sealed record ExporterSettings
     /// <summary>BACKUP_DIR, or DATA_DIR/backups.</summary>
     public string BackupDirectory => Path.GetFullPath(BackupDir ?? Path.Combine(DataDir, "backups"));
 
-    // --- Dashboard ------------------------------------------------------------------------
+    // --- Dashboard and OpenTelemetry ----------------------------------------------------------
     public DashboardSettings Dashboard { get; init; } = new();
+    public OtlpSettings Otlp { get; init; } = new();
 }
 
 public enum PasswordEncoding { Auto, Plain, Base64 }

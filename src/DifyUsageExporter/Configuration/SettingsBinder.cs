@@ -59,6 +59,7 @@ internal static class SettingsBinder
             AlertDailyCost = MaintenanceSettings.Threshold(r, "ALERT_DAILY_COST", "a positive amount in the ledger's currency with '.' as decimal point, e.g. 50 or 12.5."),
             AlertDailyTokens = (long?)MaintenanceSettings.Threshold(r, "ALERT_DAILY_TOKENS", "a positive whole number of tokens, e.g. 2000000.", wholeNumber: true),
             Dashboard = ObservabilityBinder.Dashboard(r),
+            Otlp = ObservabilityBinder.Otlp(r),
         };
         CrossFieldRules.Check(r, settings);
         ObservabilityBinder.Check(r, settings, warnings);

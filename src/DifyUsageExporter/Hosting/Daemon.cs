@@ -3,6 +3,7 @@ using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
+using DifyUsageExporter.Telemetry;
 
 namespace DifyUsageExporter.Hosting;
 
@@ -68,6 +69,8 @@ public sealed class Daemon(CommandEnvironment env, CycleRunnerFactory runnerFact
             var status = new CycleStatus { StartedAt = env.Time.GetUtcNow() };
             var last = store.ReadLastCycle();
             status.Restore(last?.StartedAt, last?.FinishedAt, last?.Outcome, store.ReadLastCaughtUpCycle()?.FinishedAt);
+            // OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set; disposed (flushed) last, after the cycle.
+            using var telemetry = OtlpTelemetry.Start(settings.Otlp, Version, status, env.Time, loggers);
             var runner = runnerFactory(settings, store, loggers, env);
             using var ownedRunner = runner as IDisposable;
             var executor = new CycleExecutor(runner, store, status, env.Time, loggers.CreateLogger<CycleExecutor>());

@@ -32,6 +32,10 @@ public sealed class CycleExecutor(ICycleRunner runner, SqliteStore store, CycleS
         }
 
         var runId = Guid.NewGuid().ToString("N")[..16];
+        // The root of the cycle's trace (exported over OTLP when configured; see docs/operations.md).
+        using var span = ExporterTracing.Source.StartActivity(ExporterTracing.CycleSpan);
+        span?.SetTag("dify_exporter.run_id", runId);
+        span?.SetTag("dify_exporter.trigger", trigger);
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["runId"] = runId, ["trigger"] = trigger });
         var started = time.GetUtcNow();
         var stopwatch = Stopwatch.StartNew();
@@ -44,6 +48,11 @@ public sealed class CycleExecutor(ICycleRunner runner, SqliteStore store, CycleS
         var facts = new CycleFacts(result.CaughtUp, result.AppsSkipped, result.CredentialsRejected ? SqliteStore.CredentialsFailure : null);
         await RecordAsync(() => store.RecordCycleEndAsync(runId, ended, outcome, result.Summary, facts, CancellationToken.None));
         status.CycleEnded(ended, outcome, result.CaughtUp);
+        span?.SetTag("dify_exporter.outcome", outcome);
+        if (result.Outcome == CycleOutcome.Failed)
+        {
+            ExporterTracing.Fail(span, outcome);
+        }
         CycleMetrics.Cycles.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
         CycleMetrics.CycleDuration.Record(stopwatch.Elapsed.TotalSeconds);
         SyncLog.CycleFinished(logger, outcome, Math.Round(stopwatch.Elapsed.TotalSeconds, 3), result.Summary);
