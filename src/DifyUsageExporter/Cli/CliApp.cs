@@ -83,9 +83,8 @@ public static class CliApp
         }
         catch (Exception ex)
         {
-            // Last resort: a bug must still exit 1 with a masked message, not dump an unmasked stack trace.
-            env.Error.WriteLine(masker.Apply($"fatal: {ex.GetType().Name}: {ex.Message}"));
-            env.Error.WriteLine(masker.Apply(ex.StackTrace ?? string.Empty));
+            // Last resort: a bug still exits 1 with one masked JSON error line, never a plain-text stack trace.
+            FatalError.Report(env, env.Error, ex);
             return ExitCodes.Failure;
         }
     }

@@ -5,7 +5,8 @@ using DifyUsageExporter.Telemetry;
 namespace DifyUsageExporter.Cli;
 
 /// <summary>
-/// <c>health</c>: probes the running daemon's GET /health and exits 0 when healthy, 1 otherwise.
+/// <c>health</c>: probes the running daemon's GET /health and exits 0 when it answers 200 (ok or
+/// degraded), 1 when it answers 503 (failing) or does not answer.
 /// The container's HEALTHCHECK (the runtime image has no curl or wget). Needs only
 /// HEALTHCHECK_HOST/HEALTHCHECK_PORT, so it works without a complete configuration.
 /// </summary>
@@ -15,7 +16,7 @@ public static class HealthCommand
     {
         var url = new Option<string?>("--url") { Description = "Probe this URL instead of http://HEALTHCHECK_HOST:HEALTHCHECK_PORT/health." };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the answer.", DefaultValueFactory = _ => 5 };
-        var command = new Command("health", "Probe the daemon's /health endpoint; exit 0 when healthy, 1 otherwise.") { url, timeout };
+        var command = new Command("health", "Probe the daemon's /health endpoint; exit 0 when ok or degraded, 1 when failing or not answering.") { url, timeout };
         command.SetAction((parse, cancellationToken) =>
         {
             var explicitUrl = ParseUrl(parse.GetValue(url));

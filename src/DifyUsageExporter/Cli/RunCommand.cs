@@ -19,10 +19,18 @@ public static class RunCommand
         return command;
     }
 
-    /// <summary>Runs the daemon (or one cycle) with SIGTERM/SIGINT as the stop signal.</summary>
+    /// <summary>
+    /// Runs the daemon, whose generic host handles SIGTERM/SIGINT itself (one signal path), or one
+    /// cycle with SIGTERM/SIGINT as the stop signal.
+    /// </summary>
     public static async Task<int> RunAsync(CommandEnvironment env, CycleRunnerFactory runnerFactory, bool once)
     {
+        if (!once)
+        {
+            return await new Daemon(env, runnerFactory).RunAsync(once: false, CancellationToken.None);
+        }
+
         using var signal = ShutdownSignal.Listen();
-        return await new Daemon(env, runnerFactory).RunAsync(once, signal.Token);
+        return await new Daemon(env, runnerFactory).RunAsync(once: true, signal.Token);
     }
 }

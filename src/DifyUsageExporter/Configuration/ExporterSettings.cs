@@ -55,6 +55,8 @@ public sealed record ExporterSettings
     // --- Daemon -----------------------------------------------------------------------------
     public string CronSchedule { get; init; } = "0 0 * * *";
     public TimeZoneInfo CronTimeZone { get; init; } = TimeZoneInfo.Utc;
+    /// <summary>RUN_ON_START: whether the daemon runs a cycle at start (docs/operations.md, "Missed firings").</summary>
+    public RunOnStart RunOnStart { get; init; } = RunOnStart.Missed;
     public LogLevelSetting LogLevel { get; init; } = LogLevelSetting.Info;
     public TimeSpan GracefulShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public string DataDir { get; init; } = "./data";
@@ -76,8 +78,9 @@ public sealed record ExporterSettings
     /// <summary>BACKUP_DIR, or DATA_DIR/backups.</summary>
     public string BackupDirectory => Path.GetFullPath(BackupDir ?? Path.Combine(DataDir, "backups"));
 
-    // --- Dashboard ------------------------------------------------------------------------
+    // --- Dashboard and OpenTelemetry ----------------------------------------------------------
     public DashboardSettings Dashboard { get; init; } = new();
+    public OtlpSettings Otlp { get; init; } = new();
 }
 
 public enum PasswordEncoding { Auto, Plain, Base64 }
@@ -87,5 +90,8 @@ public enum FetchPeriod { Today, Yesterday, CurrentMonth, LastMonth, CurrentWeek
 public enum OutputMode { PerApp, Workspace, Both, PerUser, PerModel, All }
 
 public enum AggregationPeriod { Daily, Weekly, Monthly }
+
+/// <summary>RUN_ON_START: missed = catch up a firing that passed without a successful cycle since.</summary>
+public enum RunOnStart { Missed, Always, Never }
 
 public enum LogLevelSetting { Error, Warn, Info, Debug }

@@ -45,6 +45,7 @@ internal static class SettingsBinder
             NotifyMinInterval = TimeSpan.FromMinutes(r.Int("NOTIFY_MIN_INTERVAL_MINUTES", 0, 1440, 15)),
             CronSchedule = Cron(r, cronZone),
             CronTimeZone = cronZone,
+            RunOnStart = r.Enum("RUN_ON_START", RunOnStart.Missed),
             LogLevel = r.Enum("LOG_LEVEL", LogLevelSetting.Info),
             GracefulShutdownTimeout = TimeSpan.FromSeconds(r.Int("GRACEFUL_SHUTDOWN_TIMEOUT", 1, 3600, 30)),
             DataDir = r.Text("DATA_DIR") ?? "./data",
@@ -58,6 +59,7 @@ internal static class SettingsBinder
             AlertDailyCost = MaintenanceSettings.Threshold(r, "ALERT_DAILY_COST", "a positive amount in the ledger's currency with '.' as decimal point, e.g. 50 or 12.5."),
             AlertDailyTokens = (long?)MaintenanceSettings.Threshold(r, "ALERT_DAILY_TOKENS", "a positive whole number of tokens, e.g. 2000000.", wholeNumber: true),
             Dashboard = ObservabilityBinder.Dashboard(r),
+            Otlp = ObservabilityBinder.Otlp(r),
         };
         CrossFieldRules.Check(r, settings);
         ObservabilityBinder.Check(r, settings, warnings);

@@ -35,6 +35,12 @@ public static class SettingsLoader
 
         var reader = new VariableReader(variables.ToDictionary(v => v.Spec.Name, StringComparer.Ordinal));
         var settings = SettingsBinder.Bind(reader, workingDirectory, warnings);
+        // Each OTLP header value on its own, and its credential without the scheme ("Bearer abc" -> "abc").
+        foreach (var header in settings.Otlp.Headers)
+        {
+            secrets?.Add(header.Value);
+            secrets?.Add(header.Value.Split(' ', 2, StringSplitOptions.TrimEntries).ElementAtOrDefault(1));
+        }
         problems.AddRange(reader.Problems);
         warnings.AddRange(EnvExampleCheck.MissingVariables(workingDirectory, environment, dotEnv));
         var notes = variables

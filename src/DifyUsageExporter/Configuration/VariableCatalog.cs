@@ -29,6 +29,7 @@ public static class VariableCatalog
     public const string GroupDaemon = "Daemon";
     public const string GroupMaintenance = "Backups, retention and alerts";
     public const string GroupDashboard = "Dashboard";
+    public const string GroupTelemetry = "OpenTelemetry";
     public const string GroupLegacy = "Accepted for compatibility";
 
     public static readonly IReadOnlyList<VariableSpec> All =
@@ -73,6 +74,7 @@ public static class VariableCatalog
         // Daemon
         new("CRON_SCHEDULE", [], "0 0 * * *", false, GroupDaemon, "Standard 5-field cron expression (minute hour day month weekday) of the export cycle."),
         new("CRON_TIMEZONE", [], "UTC", false, GroupDaemon, "IANA zone CRON_SCHEDULE is evaluated in, e.g. Asia/Tokyo (DST-aware)."),
+        new("RUN_ON_START", [], "missed", false, GroupDaemon, "missed|always|never: at daemon start, run one cycle at once if the latest scheduled firing passed without a successful cycle since (missed), always, or never."),
         new("LOG_LEVEL", [], "info", false, GroupDaemon, "error|warn|info|debug."),
         new("GRACEFUL_SHUTDOWN_TIMEOUT", [], "30", false, GroupDaemon, "Seconds a running cycle may take to finish after SIGTERM/SIGINT (1-3600)."),
         new("DATA_DIR", [], "./data", false, GroupDaemon, "State directory (SQLite store, lock); /app/data in the container."),
@@ -91,6 +93,13 @@ public static class VariableCatalog
         new("DASHBOARD_ENABLED", [], "false", false, GroupDashboard, "true = serve the usage dashboard (/) and API (/api/usage, /api/cycles) on the health server, behind HTTP Basic auth."),
         new("DASHBOARD_USER", [], null, false, GroupDashboard, "Basic-auth user name of the dashboard and API. Required when DASHBOARD_ENABLED=true."),
         new("DASHBOARD_PASSWORD", [], null, true, GroupDashboard, "Basic-auth password of the dashboard and API. Required when DASHBOARD_ENABLED=true."),
+        // OpenTelemetry (Telemetry/OtlpTelemetry.cs); the standard OTEL_* names and meanings
+        new("OTEL_EXPORTER_OTLP_ENDPOINT", [], null, false, GroupTelemetry, "OTLP collector base URL, e.g. http://otel-collector:4318; set = export metrics and cycle traces over OTLP; empty = off."),
+        new("OTEL_EXPORTER_OTLP_PROTOCOL", [], "http/protobuf", false, GroupTelemetry, "http/protobuf (port 4318; /v1/traces and /v1/metrics are appended) or grpc (port 4317)."),
+        new("OTEL_EXPORTER_OTLP_HEADERS", [], null, true, GroupTelemetry, "Headers sent with every OTLP request, key=value pairs separated by commas (values URL-encoded), e.g. Authorization=Bearer%20abc."),
+        new("OTEL_SERVICE_NAME", [], "dify-usage-exporter", false, GroupTelemetry, "service.name of the exported telemetry (wins over service.name in OTEL_RESOURCE_ATTRIBUTES)."),
+        new("OTEL_RESOURCE_ATTRIBUTES", [], null, false, GroupTelemetry, "Extra resource attributes, key=value pairs separated by commas, e.g. deployment.environment=prod,service.namespace=billing."),
+        new("OTEL_METRIC_EXPORT_INTERVAL", [], "60000", false, GroupTelemetry, "Milliseconds between two OTLP metric exports (1000-3600000); traces go out in batches within seconds."),
         // Legacy
         new("NODE_ENV", [], null, false, GroupLegacy, "Accepted and ignored (a debug note is logged); kept so existing .env files work."),
         new("DIFY_FETCH_DAYS", [], null, false, GroupLegacy, "Accepted and ignored: the window comes from DIFY_FETCH_PERIOD and the per-app watermarks."),

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DifyUsageExporter.Storage;
+using DifyUsageExporter.Telemetry;
 using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Dify;
@@ -90,6 +91,10 @@ public sealed partial class DifyUsageSource
     {
         var scope = new AppScope(run, new DifyAppInfo(wire.Id!, string.IsNullOrEmpty(wire.Name) ? wire.Id! : wire.Name, wire.Mode!, null, null), readFrom, store);
         DifyLog.ReadFrom(logger, scope.App.Name, scope.App.Id, readFrom, run.Window.Start);
+        using var span = ExporterTracing.Source.StartActivity(ExporterTracing.AppSpan);
+        span?.SetTag("dify.app.id", scope.App.Id);
+        span?.SetTag("dify.app.name", scope.App.Name);
+        span?.SetTag("dify.app.mode", wire.Mode);
         try
         {
             switch (wire.Mode)
@@ -138,6 +143,7 @@ public sealed partial class DifyUsageSource
             // One app's failure must not stop the others: record its whole read range as
             // incomplete and keep what was stored (each stored source is complete in itself).
             DifyLog.AppFailed(logger, scope.App.Name, scope.App.Id, ex.Message);
+            ExporterTracing.Fail(span, ex.GetType().Name);
             scope.Fail(readFrom, run.Window.End, ex.Message);
             await scope.FlushAsync(cancellationToken).ConfigureAwait(false);
         }

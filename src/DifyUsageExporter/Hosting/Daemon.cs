@@ -3,7 +3,7 @@ using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
-using DifyUsageExporter.Web;
+using DifyUsageExporter.Telemetry;
 
 namespace DifyUsageExporter.Hosting;
 
@@ -17,12 +17,33 @@ public sealed class Daemon(CommandEnvironment env, CycleRunnerFactory runnerFact
     /// <summary>Called once the health server listens (tests read the real port from it).</summary>
     public Action<Uri>? HealthListening { get; init; }
 
+    /// <summary>
+    /// Runs the daemon (<paramref name="once"/> false) until the host stops: on SIGTERM/SIGINT or
+    /// when <paramref name="stopSignal"/> is cancelled. With <paramref name="once"/>, one cycle;
+    /// then <paramref name="stopSignal"/> is the signal that lets it finish within the timeout.
+    /// Any unexpected failure ends here as one JSON error line and exit code 1.
+    /// </summary>
     public async Task<int> RunAsync(bool once, CancellationToken stopSignal)
     {
         var snapshot = env.InspectConfiguration();
         var settings = snapshot.Settings;
         using var loggers = env.CreateLoggerFactory(settings ?? new ExporterSettings(), env.Out);
         var logger = loggers.CreateLogger<Daemon>();
+        try
+        {
+            return await RunAsync(snapshot, once, loggers, logger, stopSignal);
+        }
+        catch (Exception ex)
+        {
+            // The last stop for a bug or an unforeseen failure: one error line (masked), exit 1.
+            HostingLog.Fatal(logger, ex.GetType().Name, ex.Message, ex);
+            return ExitCodes.Failure;
+        }
+    }
+
+    private async Task<int> RunAsync(ConfigurationSnapshot snapshot, bool once, ILoggerFactory loggers, ILogger logger, CancellationToken stopSignal)
+    {
+        var settings = snapshot.Settings;
         HostingLog.Starting(logger, Version, once ? "one cycle" : "daemon");
         if (settings is null)
         {
@@ -47,13 +68,15 @@ public sealed class Daemon(CommandEnvironment env, CycleRunnerFactory runnerFact
         {
             var status = new CycleStatus { StartedAt = env.Time.GetUtcNow() };
             var last = store.ReadLastCycle();
-            status.Restore(last?.StartedAt, last?.FinishedAt, last?.Outcome, store.ReadLastCycleWithOutcome("success")?.FinishedAt);
+            status.Restore(last?.StartedAt, last?.FinishedAt, last?.Outcome, store.ReadLastCaughtUpCycle()?.FinishedAt);
+            // OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set; disposed (flushed) last, after the cycle.
+            using var telemetry = OtlpTelemetry.Start(settings.Otlp, Version, status, env.Time, loggers);
             var runner = runnerFactory(settings, store, loggers, env);
             using var ownedRunner = runner as IDisposable;
             var executor = new CycleExecutor(runner, store, status, env.Time, loggers.CreateLogger<CycleExecutor>());
             var code = once
                 ? await RunOnceAsync(settings, executor, logger, stopSignal)
-                : await RunDaemonAsync(settings, store, executor, status, loggers, logger, stopSignal);
+                : await RunDaemonAsync(new DaemonParts(settings, CronSchedule.Parse(settings.CronSchedule, settings.CronTimeZone), store, status, executor, env.Time, loggers, env.Secrets), logger, stopSignal);
             HostingLog.Stopped(logger, code);
             return code;
         }
@@ -75,6 +98,7 @@ public sealed class Daemon(CommandEnvironment env, CycleRunnerFactory runnerFact
 
     private async Task<int> RunOnceAsync(ExporterSettings settings, CycleExecutor executor, ILogger logger, CancellationToken stopSignal)
     {
+        await executor.CloseAbandonedAsync(CancellationToken.None);
         // A signal lets the cycle finish within GRACEFUL_SHUTDOWN_TIMEOUT, then cancels it.
         using var grace = new CancellationTokenSource(Timeout.InfiniteTimeSpan, env.Time);
         using var onSignal = stopSignal.Register(() => grace.CancelAfter(settings.GracefulShutdownTimeout));
@@ -88,35 +112,44 @@ public sealed class Daemon(CommandEnvironment env, CycleRunnerFactory runnerFact
         return CycleExecutor.ExitCodeFor(attempt.Result!);
     }
 
-    private async Task<int> RunDaemonAsync(ExporterSettings settings, SqliteStore store, CycleExecutor executor, CycleStatus status, ILoggerFactory loggers, ILogger logger, CancellationToken stopSignal)
+    private async Task<int> RunDaemonAsync(DaemonParts parts, ILogger logger, CancellationToken stopSignal)
     {
-        HealthServer? health = null;
-        if (settings.HealthcheckEnabled)
+        var host = DaemonHost.Build(parts);
+        try
         {
+            var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+            using var onStopping = lifetime.ApplicationStopping.Register(() => HostingLog.Stopping(logger));
             try
             {
-                var dashboard = new DashboardContext(settings.Dashboard, store, status, env.Time, settings.UsageTimeZone, env.Secrets, loggers);
-                health = await HealthServer.StartAsync(settings.HealthcheckHost, settings.HealthcheckPort, status, store, env.Time, loggers, stopSignal, dashboard);
-                HostingLog.HealthListening(logger, health.Address.ToString());
-                HealthListening?.Invoke(health.Address);
+                await host.StartAsync(stopSignal);
             }
             catch (IOException ex)
             {
-                HostingLog.HealthBindFailed(logger, settings.HealthcheckHost, settings.HealthcheckPort, ex);
+                HostingLog.HealthBindFailed(logger, parts.Settings.HealthcheckHost, parts.Settings.HealthcheckPort, ex);
+                await host.StopAsync(CancellationToken.None);
                 return ExitCodes.Failure;
             }
-        }
 
-        await using (health)
+            if (DaemonHost.ListeningAddress(host) is { } address)
+            {
+                HostingLog.HealthListening(logger, address.ToString());
+                HealthListening?.Invoke(address);
+            }
+
+            await host.WaitForShutdownAsync(stopSignal);
+            var scheduler = host.Services.GetRequiredService<Scheduler>();
+            return scheduler.ShutdownTimedOut || scheduler.Failed ? ExitCodes.Failure : ExitCodes.Success;
+        }
+        finally
         {
-            // Backups, retention and verify run beside the export schedule (docs/operations.md).
-            var maintenance = Task.Run(() => new MaintenanceJobs(settings, store, status.Maintenance, env.Time, loggers.CreateLogger<MaintenanceJobs>()).RunScheduleAsync(stopSignal), CancellationToken.None);
-            using var scheduler = new Scheduler(CronSchedule.Parse(settings.CronSchedule, settings.CronTimeZone), executor, status, env.Time, loggers.CreateLogger<Scheduler>());
-            await scheduler.RunAsync(stopSignal);
-            HostingLog.Stopping(logger);
-            var stopped = await scheduler.ShutdownAsync(settings.GracefulShutdownTimeout);
-            await maintenance;
-            return stopped ? ExitCodes.Success : ExitCodes.Failure;
+            if (host is IAsyncDisposable asyncHost)
+            {
+                await asyncHost.DisposeAsync();
+            }
+            else
+            {
+                host.Dispose();
+            }
         }
     }
 }

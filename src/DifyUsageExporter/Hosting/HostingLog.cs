@@ -44,4 +44,7 @@ internal static partial class HostingLog
 
     [LoggerMessage(1112, LogLevel.Warning, "DIFY_TLS_INSECURE=true: certificate checks for Dify are OFF; prefer DIFY_CA_CERT_FILE")]
     public static partial void TlsInsecure(ILogger logger);
+
+    [LoggerMessage(1113, LogLevel.Error, "The exporter failed unexpectedly ({ExceptionType}: {Problem}) and stops with exit code 1")]
+    public static partial void Fatal(ILogger logger, string exceptionType, string problem, Exception exception);
 }

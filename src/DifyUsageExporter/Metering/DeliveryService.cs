@@ -1,5 +1,6 @@
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Storage;
+using DifyUsageExporter.Telemetry;
 using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Metering;
@@ -187,7 +188,21 @@ public sealed class DeliveryService : IDisposable
         var body = isMeter
             ? ApiMeterPayload.BuildRequest(TenantId(), time.GetUtcNow(), chunk.Select(r => (r.UsageDate, r.RecordJson)).ToList())
             : chunk[0].RecordJson;
-        var result = await client.PostAsync(body, cancellationToken, isMeter ? chunk.Count : null).ConfigureAwait(false);
+        SendResult result;
+        using (var span = ExporterTracing.Source.StartActivity(ExporterTracing.DeliverySpan))
+        {
+            span?.SetTag("dify_exporter.target", target);
+            span?.SetTag("dify_exporter.batch_id", batchId);
+            span?.SetTag("dify_exporter.records", chunk.Count);
+            result = await client.PostAsync(body, cancellationToken, isMeter ? chunk.Count : null).ConfigureAwait(false);
+            span?.SetTag("dify_exporter.outcome", result.Outcome.ToString().ToLowerInvariant());
+            if (result.Outcome != SendOutcome.Delivered)
+            {
+                // The status code only: a response body is no place for a trace attribute.
+                ExporterTracing.Fail(span, result.StatusCode is { } status ? $"HTTP {status}" : "no response");
+            }
+        }
+
         switch (result.Outcome)
         {
             case SendOutcome.Delivered:

@@ -16,6 +16,7 @@ internal static class Migrations
         (3, "delivery-spool", DeliverySchema.V3),
         (4, "daily-totals", TotalsSchema.V4),
         (5, "maintenance", MaintenanceSchema.V5),
+        (6, "cycle-health", CoreSchema.V6),
     ];
 
     public static void Apply(SqliteConnection connection, string now)

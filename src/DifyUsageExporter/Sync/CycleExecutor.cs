@@ -32,6 +32,10 @@ public sealed class CycleExecutor(ICycleRunner runner, SqliteStore store, CycleS
         }
 
         var runId = Guid.NewGuid().ToString("N")[..16];
+        // The root of the cycle's trace (exported over OTLP when configured; see docs/operations.md).
+        using var span = ExporterTracing.Source.StartActivity(ExporterTracing.CycleSpan);
+        span?.SetTag("dify_exporter.run_id", runId);
+        span?.SetTag("dify_exporter.trigger", trigger);
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["runId"] = runId, ["trigger"] = trigger });
         var started = time.GetUtcNow();
         var stopwatch = Stopwatch.StartNew();
@@ -41,12 +45,39 @@ public sealed class CycleExecutor(ICycleRunner runner, SqliteStore store, CycleS
 
         var (result, outcome) = await InvokeAsync(trigger, runId, cancellationToken);
         var ended = time.GetUtcNow();
-        await RecordAsync(() => store.RecordCycleEndAsync(runId, ended, outcome, result.Summary, CancellationToken.None));
-        status.CycleEnded(ended, outcome, result.Outcome == CycleOutcome.Success);
+        var facts = new CycleFacts(result.CaughtUp, result.AppsSkipped, result.CredentialsRejected ? SqliteStore.CredentialsFailure : null);
+        await RecordAsync(() => store.RecordCycleEndAsync(runId, ended, outcome, result.Summary, facts, CancellationToken.None));
+        status.CycleEnded(ended, outcome, result.CaughtUp);
+        span?.SetTag("dify_exporter.outcome", outcome);
+        if (result.Outcome == CycleOutcome.Failed)
+        {
+            ExporterTracing.Fail(span, outcome);
+        }
         CycleMetrics.Cycles.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
         CycleMetrics.CycleDuration.Record(stopwatch.Elapsed.TotalSeconds);
         SyncLog.CycleFinished(logger, outcome, Math.Round(stopwatch.Elapsed.TotalSeconds, 3), result.Summary);
         return new CycleAttempt(false, result);
+    }
+
+    /// <summary>
+    /// At start: closes cycle rows a crashed process left without an outcome as abandoned. Only
+    /// when the cycle lock is free, because a held lock means another process's cycle is live.
+    /// </summary>
+    public async Task<int> CloseAbandonedAsync(CancellationToken cancellationToken)
+    {
+        using var cycleLock = CycleLock.TryAcquire(Path.GetDirectoryName(store.Path)!);
+        if (cycleLock is null)
+        {
+            return 0;
+        }
+
+        var closed = await store.CloseAbandonedCyclesAsync(time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (closed > 0)
+        {
+            SyncLog.AbandonedClosed(logger, closed);
+        }
+
+        return closed;
     }
 
     /// <summary>The process exit code for a cycle result: 0 success, 3 spooled, 1 failed.</summary>
@@ -68,13 +99,13 @@ public sealed class CycleExecutor(ICycleRunner runner, SqliteStore store, CycleS
         {
             // Shutdown past GRACEFUL_SHUTDOWN_TIMEOUT: the cycle is recorded as cancelled, not crashed.
             SyncLog.CycleCancelled(logger);
-            return (new CycleResult(CycleOutcome.Failed, "Cancelled by shutdown."), Cancelled);
+            return (new CycleResult(CycleOutcome.Failed, "Cancelled by shutdown.") { CaughtUp = false }, Cancelled);
         }
         catch (Exception ex)
         {
             // The cycle's own errors end here so the daemon keeps scheduling; logged once, masked.
             SyncLog.CycleCrashed(logger, ex);
-            return (new CycleResult(CycleOutcome.Failed, $"Unexpected {ex.GetType().Name}; see the error log line of this run."), "failed");
+            return (new CycleResult(CycleOutcome.Failed, $"Unexpected {ex.GetType().Name}; see the error log line of this run.") { CaughtUp = false }, "failed");
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Dify;
 using DifyUsageExporter.Metering;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Usage;
@@ -28,7 +29,14 @@ public sealed record ExportResult(
     int KeysChanged,
     int RecordsDelivered,
     int SpoolRows,
-    int DeadLetterRows);
+    int DeadLetterRows)
+{
+    /// <summary>Apps the extraction skipped (unknown mode).</summary>
+    public int AppsSkipped { get; init; }
+
+    /// <summary>The export failed because Dify rejected the credentials.</summary>
+    public bool CredentialsRejected { get; init; }
+}
 
 /// <summary>
 /// One export cycle: resend the spool, resolve the usage time zone, compute the window, extract
@@ -59,7 +67,12 @@ public sealed class ExportCycle : ICycleRunner
     public async Task<CycleResult> RunCycleAsync(string trigger, string runId, CancellationToken cancellationToken)
     {
         var result = await ExportAsync(new ExportOptions(), runId, trigger, cancellationToken).ConfigureAwait(false);
-        return new CycleResult(result.Outcome, result.Summary);
+        return new CycleResult(result.Outcome, result.Summary)
+        {
+            CaughtUp = result.Outcome != CycleOutcome.Failed && result.IncompleteDays.Count == 0 && result.SpoolRows == 0,
+            AppsSkipped = result.AppsSkipped,
+            CredentialsRejected = result.CredentialsRejected,
+        };
     }
 
     /// <summary>Runs one export (the cycle, or the `export` command with explicit days).</summary>
@@ -73,6 +86,7 @@ public sealed class ExportCycle : ICycleRunner
         IReadOnlyList<DailyTotal> totals = [];
         var changed = 0;
         var delivered = 0;
+        var skipped = 0;
         string? concurrency = null;
         delivery.Totals.Reset();
         source.BeginCycle();
@@ -98,6 +112,7 @@ public sealed class ExportCycle : ICycleRunner
             SyncLog.Window(logger, runId, trigger, Day(from.Value), Day(to.Value), zone.Id);
 
             var report = await source.ExtractAsync(from.Value, to.Value, options.FullRead || options.Force, cancellationToken).ConfigureAwait(false);
+            skipped = report.AppsSkipped;
             if (!options.DryRun)
             {
                 await new CostAlerts(settings, store, delivery.Notifier, time, logger).CheckAsync(zone, from.Value, to.Value, cancellationToken).ConfigureAwait(false);
@@ -219,10 +234,11 @@ public sealed class ExportCycle : ICycleRunner
             // (logged once here, notified); the spool keeps whatever was written.
             SyncLog.Failed(logger, runId, ex.Message);
             problems.Insert(0, ex.Message);
-            return await FinishAsync(options, runId, concurrency, problems, from, to, incomplete, totals, changed, delivered, cancellationToken, failed: true).ConfigureAwait(false);
+            var failed = await FinishAsync(options, runId, concurrency, problems, from, to, incomplete, totals, changed, delivered, cancellationToken, failed: true).ConfigureAwait(false);
+            return failed with { AppsSkipped = skipped, CredentialsRejected = IsCredentialsRejection(ex) };
         }
 
-        return await FinishAsync(options, runId, concurrency, problems, from, to, incomplete, totals, changed, delivered, cancellationToken).ConfigureAwait(false);
+        return (await FinishAsync(options, runId, concurrency, problems, from, to, incomplete, totals, changed, delivered, cancellationToken).ConfigureAwait(false)) with { AppsSkipped = skipped };
     }
 
     private async Task<IReadOnlyList<DailyTotal>> WithVanishedKeysAsync(IReadOnlyList<DailyTotal> totals, HashSet<DateOnly> complete, DateOnly from, DateOnly to, CancellationToken cancellationToken)
@@ -313,6 +329,10 @@ public sealed class ExportCycle : ICycleRunner
         var what = outcome == CycleOutcome.Spooled ? "Delivery incomplete, data waits in the spool" : "Export cycle failed";
         await delivery.Notifier.NotifyAsync(NotificationKind.CycleFailed, $"{what}: {summary}", cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Failures only the operator can fix by changing the credentials (docs/operations.md, "Health").</summary>
+    private static bool IsCredentialsRejection(Exception ex) =>
+        ex is DifyAuthException { Failure: DifyAuthFailure.WrongCredentials or DifyAuthFailure.AccountLocked or DifyAuthFailure.AccountDisabled or DifyAuthFailure.AdminKeyRejected or DifyAuthFailure.PasswordEncoding };
 
     private static string Day(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }

@@ -33,6 +33,24 @@ internal static partial class SyncLog
     [LoggerMessage(1009, LogLevel.Warning, "Export cycle cancelled")]
     public static partial void CycleCancelled(ILogger logger);
 
+    [LoggerMessage(1010, LogLevel.Warning, "{Count} cycle(s) left without an outcome by an earlier process (crash or kill) were closed as abandoned")]
+    public static partial void AbandonedClosed(ILogger logger, int count);
+
+    [LoggerMessage(1011, LogLevel.Information, "First export cycle: now, as a catch-up ({Reason}); then at {NextRunUtc} ({NextRunLocal} {TimeZone}), schedule '{CronSchedule}'")]
+    public static partial void CatchUpNow(ILogger logger, string reason, string nextRunUtc, string nextRunLocal, string timeZone, string cronSchedule);
+
+    [LoggerMessage(1012, LogLevel.Information, "Next export cycle at {NextRunUtc} ({NextRunLocal} {TimeZone}), schedule '{CronSchedule}'; that is the first cycle: no catch-up at start ({Reason})")]
+    public static partial void FirstRun(ILogger logger, string nextRunUtc, string nextRunLocal, string timeZone, string cronSchedule, string reason);
+
+    [LoggerMessage(1013, LogLevel.Warning, "The clock moved back by {Seconds} s (from {FromUtc} to {ToUtc}); the next firing was recomputed")]
+    public static partial void ClockMovedBack(ILogger logger, double seconds, string fromUtc, string toUtc);
+
+    [LoggerMessage(1014, LogLevel.Warning, "The firing of {DueUtc} is {LateSeconds} s late (the host was suspended or the clock jumped forward); running it now, earlier missed firings are not replayed")]
+    public static partial void FiringLate(ILogger logger, string dueUtc, double lateSeconds);
+
+    [LoggerMessage(1015, LogLevel.Error, "The scheduler failed unexpectedly; the daemon stops (exit code 1) so the service manager can restart it")]
+    public static partial void SchedulerCrashed(ILogger logger, Exception exception);
+
     [LoggerMessage(4100, LogLevel.Information, "Cycle {RunId} ({Trigger}) exports {From}..{To} in time zone {TimeZone}")]
     public static partial void Window(ILogger logger, string runId, string trigger, string from, string to, string timeZone);
 

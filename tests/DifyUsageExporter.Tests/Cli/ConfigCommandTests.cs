@@ -32,6 +32,37 @@ public class ConfigCommandTests
         cli.Out.ToString().ShouldContain("Configuration is valid.");
     }
 
+    [Theory]
+    [InlineData("0 0 1 6 *", "UTC")]
+    [InlineData("0 0 1 1 *", "UTC")]
+    [InlineData("0 0 29 2 *", "UTC")]
+    [InlineData("0 0 31 * *", "UTC")]
+    [InlineData("0 0 1 */3 *", "UTC")]
+    [InlineData("30 2 8 3 *", "America/New_York")]
+    [InlineData("@weekly", "Asia/Tokyo")]
+    public void Check_accepts_every_schedule_the_daemon_runs(string cron, string zone)
+    {
+        using var dir = new TempDir();
+        var variables = ValidConfig.Variables(dir.Path);
+        variables["CRON_SCHEDULE"] = cron;
+        variables["CRON_TIMEZONE"] = zone;
+        var cli = new CapturedEnvironment(variables, dir.Path);
+
+        cli.Run("config", "--check").ShouldBe(0, cli.Error.ToString());
+    }
+
+    [Fact]
+    public void Check_rejects_a_schedule_that_never_fires_naming_the_variable()
+    {
+        using var dir = new TempDir();
+        var variables = ValidConfig.Variables(dir.Path);
+        variables["CRON_SCHEDULE"] = "0 0 30 2 *";
+        var cli = new CapturedEnvironment(variables, dir.Path);
+
+        cli.Run("config", "--check").ShouldBe(1);
+        cli.Error.ToString().ShouldContain("CRON_SCHEDULE: '0 0 30 2 *' never fires");
+    }
+
     [Fact]
     public void Config_prints_every_variable_masked_with_its_source()
     {

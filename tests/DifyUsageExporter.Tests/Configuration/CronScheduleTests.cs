@@ -86,4 +86,47 @@ public class CronScheduleTests
         schedule.ShouldBeNull();
         reason.ShouldNotBeNullOrWhiteSpace();
     }
+
+    [Fact]
+    public void When_both_day_fields_are_restricted_a_day_matching_either_fires_as_in_crontab()
+    {
+        var cron = CronSchedule.Parse("0 9 1 * MON", TimeZoneInfo.Utc);
+
+        // 2024-01-01 is a Monday; after it come the Mondays of January, then Thursday 1 February.
+        cron.NextAfter(Utc(2024, 1, 1, 9)).ShouldBe(Utc(2024, 1, 8, 9));
+        cron.NextAfter(Utc(2024, 1, 29, 9)).ShouldBe(Utc(2024, 2, 1, 9));
+        cron.NextAfter(Utc(2024, 2, 1, 9)).ShouldBe(Utc(2024, 2, 5, 9));
+    }
+
+    [Theory]
+    [InlineData("0 0 L * *", 2024, 2, 10, 2024, 2, 29)] // last day of a leap February
+    [InlineData("0 0 LW * *", 2024, 6, 1, 2024, 6, 28)] // last weekday: 30 June 2024 is a Sunday
+    [InlineData("0 0 15W * *", 2024, 6, 1, 2024, 6, 14)] // 15 June 2024 is a Saturday
+    [InlineData("0 0 * * 5L", 2024, 1, 1, 2024, 1, 26)] // last Friday of January 2024
+    [InlineData("0 0 * * 5#3", 2024, 1, 1, 2024, 1, 19)] // third Friday
+    [InlineData("0 0 ? * SUN", 2024, 1, 1, 2024, 1, 7)]
+    [InlineData("0 0 1 jan,jul *", 2024, 2, 1, 2024, 7, 1)]
+    [InlineData("@monthly", 2024, 1, 15, 2024, 2, 1)]
+    [InlineData("@yearly", 2024, 1, 15, 2025, 1, 1)]
+    [InlineData("@weekly", 2024, 1, 1, 2024, 1, 7)]
+    [InlineData("@daily", 2024, 1, 1, 2024, 1, 2)]
+    public void Crontab_extensions_and_macros_are_accepted(string expression, int y, int mo, int d, int ey, int emo, int ed)
+    {
+        CronSchedule.Parse(expression, TimeZoneInfo.Utc).NextAfter(Utc(y, mo, d, 0)).ShouldBe(Utc(ey, emo, ed, 0));
+    }
+
+    [Theory]
+    [InlineData("0 0 1 * * *", "6 fields instead of 5")]
+    [InlineData("H 0 * * *", "uses H")]
+    [InlineData("@reboot", "RUN_ON_START=always")]
+    [InlineData("@every_minute", "unknown macro")]
+    [InlineData("0 0 30 2 *", "never fires")]
+    [InlineData("0 0 31 4 *", "never fires")]
+    [InlineData("0 0 * * 8", "between 0 and 7")]
+    public void Expressions_that_cannot_run_are_rejected_with_the_reason(string expression, string reason)
+    {
+        CronSchedule.TryParse(expression, TimeZoneInfo.Utc, out _, out var actual).ShouldBeFalse();
+        actual.ShouldNotBeNull();
+        actual.ShouldContain(reason);
+    }
 }

@@ -47,7 +47,7 @@ public class ContainerContractTests
         using (var health = AsUser(publish, env, "health"))
         {
             (await health.WaitForExitAsync(TimeSpan.FromMinutes(1))).ShouldBe(0, health.Stdout + health.Stderr);
-            health.Stdout.ShouldContain("\"healthy\"");
+            health.Stdout.ShouldContain("\"status\":\"ok\"");
         }
 
         var database = Path.Combine(data, "exporter.db");

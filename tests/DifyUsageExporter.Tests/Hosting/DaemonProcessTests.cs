@@ -32,12 +32,12 @@ public class DaemonProcessTests
         using var response = await client.GetAsync(new Uri(new Uri(address), "/health"), TestContext.Current.CancellationToken);
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
-        body.GetProperty("status").GetString().ShouldBe("healthy");
+        body.GetProperty("status").GetString().ShouldBe("ok");
         body.GetProperty("nextRunAt").GetDateTimeOffset().Hour.ShouldBe(16);
 
         var probe = ExporterProcess.Start(new Dictionary<string, string> { ["HEALTHCHECK_PORT"] = new Uri(address).Port.ToString(System.Globalization.CultureInfo.InvariantCulture) }, dir.Path, "health");
         (await probe.WaitForExitAsync(TimeSpan.FromMinutes(1))).ShouldBe(0, probe.Stderr);
-        probe.Stdout.ShouldContain("\"healthy\"");
+        probe.Stdout.ShouldContain("\"status\":\"ok\"");
         probe.Dispose();
 
         daemon.Signal("TERM");
@@ -46,6 +46,30 @@ public class DaemonProcessTests
         all.ShouldContain(l => l.GetProperty("message").GetString() == "Stopped (exit code 0)");
         all.ShouldNotContain(l => l.GetProperty("level").GetString() == "error");
         daemon.Stderr.ShouldBeEmpty();
+    }
+
+    [Theory]
+    [InlineData("0 0 1 6 *", "UTC")]
+    [InlineData("0 0 29 2 *", "UTC")]
+    [InlineData("30 2 8 3 *", "America/New_York")]
+    public async Task A_schedule_months_or_years_away_keeps_the_daemon_running(string cron, string zone)
+    {
+        using var dir = new TempDir();
+        var env = ValidConfig.Variables(Path.Combine(dir.Path, "data"));
+        env["CRON_SCHEDULE"] = cron;
+        env["CRON_TIMEZONE"] = zone;
+        env["HEALTHCHECK_ENABLED"] = "false";
+        using var daemon = ExporterProcess.Start(env, dir.Path, "run");
+
+        (await daemon.WaitForOutputAsync("Next export cycle at", TimeSpan.FromSeconds(60))).ShouldBeTrue(daemon.Stdout + daemon.Stderr);
+        // The old scheduler crashed here: one Task.Delay for the whole wait (more than 49.7 days).
+        await Task.Delay(TimeSpan.FromSeconds(2), TimeProvider.System, TestContext.Current.CancellationToken);
+        daemon.Process.HasExited.ShouldBeFalse(daemon.Stdout + daemon.Stderr);
+
+        daemon.Signal("TERM");
+        (await daemon.WaitForExitAsync(TimeSpan.FromMinutes(1))).ShouldBe(0, daemon.Stdout + daemon.Stderr);
+        daemon.Stderr.ShouldBeEmpty();
+        JsonLogAssert.EveryLineHasExactlyFourFields(daemon.Stdout).ShouldNotContain(l => l.GetProperty("level").GetString() == "error");
     }
 
     [Fact]

@@ -60,6 +60,23 @@ public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
         }
     }
 
+    /// <summary>
+    /// Steps the wall clock by <paramref name="offset"/> (forward or back) without firing timers:
+    /// pending timers keep their remaining time, as real timers do (they run on the monotonic clock)
+    /// when NTP steps the clock or the host resumes from suspend.
+    /// </summary>
+    public void JumpWallClock(TimeSpan offset)
+    {
+        lock (gate)
+        {
+            now += offset;
+            foreach (var timer in timers.Where(t => t.Due is not null))
+            {
+                timer.Due += offset;
+            }
+        }
+    }
+
     /// <summary>Waits (in real time, bounded) until at least <paramref name="count"/> timers are pending.</summary>
     public async Task WaitForTimersAsync(int count = 1)
     {

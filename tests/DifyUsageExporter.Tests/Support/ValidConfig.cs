@@ -16,5 +16,7 @@ public static class ValidConfig
         ["API_METER_TENANT_ID"] = "00000000-0000-0000-0000-000000000001",
         ["DATA_DIR"] = dataDir,
         ["HEALTHCHECK_PORT"] = "0",
+        // Nothing answers these URLs: tests that start the daemon opt in to a catch-up at start.
+        ["RUN_ON_START"] = "never",
     };
 }

@@ -29,7 +29,7 @@ public sealed class MaintenanceJobsTests
         var loop = jobs.RunScheduleAsync(stop.Token);
         await time.WaitForTimersAsync();
         status.Maintenance.VerifiedAt.ShouldBe(time.GetUtcNow());
-        HealthReport.Build(status, store, time).Checks.Verify.ShouldBe("ok");
+        HealthReport.Build(status, store, CronSchedule.Parse("0 * * * *", TimeZoneInfo.Utc), time).Checks.Verify.ShouldBe("ok");
         logs.Lines.ShouldContain(l => l.Contains("Next maintenance (backup, retention, verify) at 2026-03-09T18:30:00.000Z"));
         Directory.Exists(Path.Combine(dir.Path, "backups")).ShouldBeFalse();
 
@@ -51,8 +51,8 @@ public sealed class MaintenanceJobsTests
         var backup = Directory.GetFiles(Path.Combine(dir.Path, "backups")).ShouldHaveSingleItem();
         Path.GetFileName(backup).ShouldBe("exporter-20260309T183000Z.db");
         status.Maintenance.LastBackupFile.ShouldBe(backup);
-        var health = HealthReport.Build(status, store, time);
-        health.Status.ShouldBe(HealthReport.Unhealthy);
+        var health = HealthReport.Build(status, store, CronSchedule.Parse("0 * * * *", TimeZoneInfo.Utc), time);
+        health.Status.ShouldBe(HealthReport.Failing);
         health.Store.ShouldBe("inconsistent");
         health.Checks.Verify.ShouldBe("failed");
         health.Problem.ShouldNotBeNull().ShouldContain("ledger day 2026-03-09: 1 events but no day_extractions row");

@@ -25,7 +25,7 @@ public sealed class SchedulerTests : IDisposable
     }
 
     private Scheduler Create(ICycleRunner runner) =>
-        new(CronSchedule.Parse("*/5 * * * *", TimeZoneInfo.Utc), new CycleExecutor(runner, store, status, time, loggers.CreateLogger<CycleExecutor>()), status, time, loggers.CreateLogger<Scheduler>());
+        new(CronSchedule.Parse("*/5 * * * *", TimeZoneInfo.Utc), RunOnStart.Never, new CycleExecutor(runner, store, status, time, loggers.CreateLogger<CycleExecutor>()), status, store, time, loggers.CreateLogger<Scheduler>());
 
     [Fact]
     public async Task Logs_the_next_run_then_runs_the_cycle_at_the_cron_time_and_skips_a_tick_while_it_runs()
@@ -71,9 +71,8 @@ public sealed class SchedulerTests : IDisposable
 
         await stop.CancelAsync();
         await loop.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-        var shutdown = scheduler.ShutdownAsync(TimeSpan.FromSeconds(30));
-        await time.WaitForTimersAsync();
-        time.Advance(TimeSpan.FromSeconds(29));
+        using var deadline = new CancellationTokenSource();
+        var shutdown = scheduler.DrainAsync(deadline.Token);
         shutdown.IsCompleted.ShouldBeFalse();
         runner.Finish();
 
@@ -94,11 +93,13 @@ public sealed class SchedulerTests : IDisposable
 
         await stop.CancelAsync();
         await loop.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-        var shutdown = scheduler.ShutdownAsync(TimeSpan.FromSeconds(30));
-        await time.WaitForTimersAsync();
-        time.Advance(TimeSpan.FromSeconds(31));
+        using var deadline = new CancellationTokenSource();
+        var shutdown = scheduler.DrainAsync(deadline.Token);
+        shutdown.IsCompleted.ShouldBeFalse();
+        await deadline.CancelAsync();
 
         (await shutdown.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken)).ShouldBeFalse();
+        scheduler.ShutdownTimedOut.ShouldBeTrue();
         await scheduler.RunningCycle!.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         store.ReadLastCycle()!.Outcome.ShouldBe(CycleExecutor.Cancelled);
         log.ToString().ShouldContain("did not finish within GRACEFUL_SHUTDOWN_TIMEOUT");

@@ -118,7 +118,9 @@ public class SecretLeakTests
         var errors = cli.Error.ToString();
         errors.ShouldContain("HEALTHCHECK_HOST");
         errors.ShouldContain("cannot continue");
-        errors.ShouldContain("fatal: InvalidOperationException: bug with");
+        // A bug is one JSON error line, not a plain-text stack trace.
+        errors.ShouldContain("\"level\":\"error\",\"message\":\"The exporter failed unexpectedly (InvalidOperationException: bug with");
+        errors.ShouldNotMatch(@"(?m)^\s+at ");
         AssertClean(cli.Out.ToString() + errors);
     }
 

@@ -6,7 +6,6 @@ using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
 using DifyUsageExporter.Tests.Support;
 using DifyUsageExporter.Usage;
-using DifyUsageExporter.Web;
 using Shouldly;
 using Xunit;
 
@@ -38,7 +37,7 @@ public class HealthReconcileTests
         using var store = SqliteStore.Open(dir.Path, time);
         var status = new CycleStatus { StartedAt = T0 };
         using var loggers = Logging.CreateFactory(LogLevelSetting.Info, new ConcurrentWriter(), new SecretRegistry(), time);
-        await using var server = await HealthServer.StartAsync("127.0.0.1", 0, status, store, time, loggers, ct);
+        await using var server = await StatusHost.StartAsync(store, status, time, loggers);
         using var client = new HttpClient { BaseAddress = server.Address };
 
         using var response = await client.GetAsync("/health", ct);
