@@ -46,6 +46,9 @@ internal sealed record DashboardModel(
 {
     public const int CycleRows = 20;
 
+    /// <summary>The latest reconcile with Dify's statistics as the store keeps it (JSON), or null.</summary>
+    public string? ReconcileJson { get; init; }
+
     public static async Task<DashboardModel> LoadAsync(DashboardContext context, UsageQuery query, TimeZoneInfo zone, string? error, CancellationToken cancellationToken)
     {
         var store = context.Store;
@@ -62,7 +65,8 @@ internal sealed record DashboardModel(
                 g.Max(r => r.FailedCycles), g.Max(r => r.UpdatedAt), g.Select(r => r.LastError).FirstOrDefault(e => e is not null) is { } e ? context.Masker.Apply(e) : null))
             .OrderBy(b => b.Status == OutboxRow.Dead ? 0 : 1).ThenBy(b => b.BatchId, StringComparer.Ordinal)
             .ToList();
-        return new DashboardModel(query, zone, context.Time.GetUtcNow(), rollups[0], ByCost(rollups[1]), ByCost(rollups[2]), ByCost(rollups[3]), cycles, spool, context.Status, error);
+        var reconcile = await store.ReadReconcileAsync(cancellationToken).ConfigureAwait(false);
+        return new DashboardModel(query, zone, context.Time.GetUtcNow(), rollups[0], ByCost(rollups[1]), ByCost(rollups[2]), ByCost(rollups[3]), cycles, spool, context.Status, error) { ReconcileJson = reconcile };
     }
 
     private static List<UsageRollupRow> ByCost(IReadOnlyList<UsageRollupRow> rows) =>

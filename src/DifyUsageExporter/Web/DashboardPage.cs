@@ -50,7 +50,7 @@ internal static class DashboardPage
         Table(html, "users", ["User", "Type"], m.Users, r => [r.UserId!, r.UserType!], _ => string.Empty);
         DashboardStatusSections.Cycles(html, m);
         DashboardStatusSections.Spool(html, m);
-        DashboardStatusSections.Reconcile(html);
+        DashboardStatusSections.Reconcile(html, m.ReconcileJson);
         html.Append(Invariant, $"<footer>JSON: <a href=\"/api/usage?from={Day(q.From)}&amp;to={Day(q.To)}&amp;by=day,model\">/api/usage</a> · <a href=\"/api/cycles\">/api/cycles</a> · <a href=\"/metrics\">/metrics</a> · rendered {Instant(m.Now)}</footer>");
         return html.Append("</body></html>").ToString();
     }

@@ -57,9 +57,35 @@ internal static class DashboardStatusSections
         }
     }
 
-    public static void Reconcile(StringBuilder html)
+    /// <summary>The latest reconcile (docs/usage-semantics.md §5): its verdict and the unexplained rows.</summary>
+    public static void Reconcile(StringBuilder html, string? json)
     {
-        html.Append("<h2>Reconcile</h2><p id=\"reconcile\" class=\"empty\">No reconcile yet.</p>");
+        html.Append("<h2>Reconcile</h2>");
+        if (json is null)
+        {
+            html.Append("<p id=\"reconcile\" class=\"empty\">No reconcile yet.</p>");
+            return;
+        }
+
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        var root = doc.RootElement;
+        string Text(System.Text.Json.JsonElement e, string name) => e.TryGetProperty(name, out var v) ? v.ToString() : string.Empty;
+        var ok = root.TryGetProperty("ok", out var okValue) && okValue.ValueKind == System.Text.Json.JsonValueKind.True;
+        html.Append(CultureInfo.InvariantCulture, $"<p id=\"reconcile\" class=\"{(ok ? "good" : "bad")}\">{(ok ? "Every difference explained" : "Unexplained differences")}: {DashboardPage.E(Text(root, "from"))} to {DashboardPage.E(Text(root, "to"))}, {DashboardPage.E(Text(root, "rows_checked"))} app-days checked, {DashboardPage.E(Text(root, "unexplained_rows"))} unexplained ({DashboardPage.E(Text(root, "unexplained_tokens"))} tokens), checked {DashboardPage.E(Text(root, "checked_at"))}.</p>");
+        if (root.TryGetProperty("rows", out var rows) && rows.ValueKind == System.Text.Json.JsonValueKind.Array)
+        {
+            var unexplained = rows.EnumerateArray().Where(r => Text(r, "status") is "unexplained" or "error").ToList();
+            if (unexplained.Count > 0)
+            {
+                html.Append("<table id=\"reconcile-rows\"><tr><th>App</th><th>Day</th><th>Ours</th><th>Dify</th><th>Status</th></tr>");
+                foreach (var r in unexplained)
+                {
+                    html.Append(CultureInfo.InvariantCulture, $"<tr><td>{DashboardPage.E(Text(r, "app"))}</td><td>{DashboardPage.E(Text(r, "date"))}</td><td>{DashboardPage.E(Text(r, "our_tokens"))}</td><td>{DashboardPage.E(Text(r, "dify_tokens"))}</td><td>{DashboardPage.E(Text(r, "status"))}</td></tr>");
+                }
+
+                html.Append("</table>");
+            }
+        }
     }
 
     private static string Css(string outcome) => outcome switch
