@@ -15,22 +15,25 @@ namespace DifyUsageExporter.Cli;
 /// <see cref="ApiMeterDiagnostics"/>). Prints a diagnosis with the likely fix on failure.
 /// Exit 0 when every requested check passes, 1 otherwise.
 /// </summary>
-public static class CheckCommand
+public static partial class CheckCommand
 {
     public static Command Create(CommandEnvironment env)
     {
         var dify = new Option<bool>("--dify") { Description = "Check the Dify connection and login (the default when no other check is named)." };
         var apiMeter = new Option<bool>("--api-meter") { Description = "Check that API_Meter is reachable and accepts EXTERNAL_API_TOKEN (writes no usage data)." };
+        var database = new Option<bool>("--database") { Description = "Check Dify's PostgreSQL (DIFY_SOURCE=database): connection, grants, schema, workspace, storage backend (the default with DIFY_SOURCE=database)." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
-        var command = new Command("check", "Check the connection to Dify (version, login, profile, apps) and/or to API_Meter.");
+        var command = new Command("check", "Check the connection to Dify (console or database) and/or to API_Meter.");
         command.Options.Add(dify);
         command.Options.Add(apiMeter);
+        command.Options.Add(database);
         command.Options.Add(json);
         command.SetAction((parse, ct) =>
         {
             var checkMeter = parse.GetValue(apiMeter);
-            var checkDify = parse.GetValue(dify) || !checkMeter;
-            return RunAsync(env, parse.GetValue(json), checkDify, checkMeter, ct);
+            var checkDatabase = parse.GetValue(database);
+            var none = !checkMeter && !checkDatabase && !parse.GetValue(dify);
+            return RunAsync(env, parse.GetValue(json), parse.GetValue(dify), checkMeter, checkDatabase, none, ct);
         });
         return command;
     }
@@ -40,7 +43,14 @@ public static class CheckCommand
         RunAsync(env, json, dify: true, apiMeter: false, cancellationToken);
 
     /// <summary>Runs the requested checks and prints them; returns 0 when all pass.</summary>
-    public static async Task<int> RunAsync(CommandEnvironment env, bool json, bool dify, bool apiMeter, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(CommandEnvironment env, bool json, bool dify, bool apiMeter, CancellationToken cancellationToken) =>
+        RunAsync(env, json, dify, apiMeter, database: false, defaults: false, cancellationToken);
+
+    /// <summary>
+    /// Runs the requested checks; with none named (<paramref name="defaults"/>) the Dify check of the configured
+    /// source: the console, or the database with DIFY_SOURCE=database.
+    /// </summary>
+    public static async Task<int> RunAsync(CommandEnvironment env, bool json, bool dify, bool apiMeter, bool database, bool defaults, CancellationToken cancellationToken)
     {
         ExporterSettings settings;
         try
@@ -54,13 +64,28 @@ public static class CheckCommand
             return ExitCodes.Failure;
         }
 
+        if (defaults)
+        {
+            (dify, database) = settings.DifySource == DifySource.Database ? (false, true) : (true, false);
+        }
+
+        var databaseResult = database ? await Dify.Database.DatabaseDiagnostics.CheckAsync(settings, env.Time, cancellationToken).ConfigureAwait(false) : null;
+        if (databaseResult is not null)
+        {
+            PrintDatabase(env, databaseResult, json && !dify && !apiMeter);
+            if (!dify && !apiMeter)
+            {
+                return databaseResult.Ok ? ExitCodes.Success : ExitCodes.Failure;
+            }
+        }
+
         using var loggerFactory = env.CreateLoggerFactory(settings, env.Error);
         using var store = dify ? TryOpenStore(settings, env) : null;
         var guard = store is null ? null : new DifyLoginGuard(store, env.Time) { Bypass = true };
         var difyResult = dify ? await DifyDiagnostics.CheckAsync(settings, env.Secrets, loggerFactory, env.Time, guard, null, cancellationToken).ConfigureAwait(false) : null;
         var meterResult = apiMeter ? await ApiMeterDiagnostics.CheckAsync(settings, env.Time, env.Secrets, cancellationToken).ConfigureAwait(false) : null;
         Print(env, difyResult, meterResult, json);
-        return (difyResult?.Ok ?? true) && (meterResult?.Ok ?? true) ? ExitCodes.Success : ExitCodes.Failure;
+        return (difyResult?.Ok ?? true) && (meterResult?.Ok ?? true) && (databaseResult?.Ok ?? true) ? ExitCodes.Success : ExitCodes.Failure;
     }
 
     /// <summary>

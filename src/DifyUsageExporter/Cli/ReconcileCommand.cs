@@ -43,6 +43,11 @@ public static class ReconcileCommand
     {
         var settings = env.LoadSettings();
         using var loggerFactory = env.CreateLoggerFactory(settings, env.Error);
+        if (!DifySources.ConsoleConfigured(settings))
+        {
+            throw new CliException("reconcile compares the ledger with the statistics of Dify's console API: with DIFY_SOURCE=database set DIFY_API_BASE_URL and DIFY_EMAIL/DIFY_PASSWORD (or DIFY_API_TOKEN) too (docs/database-source.md).");
+        }
+
         using var store = SqliteStore.Open(settings.DataDir, env.Time);
         using var client = new DifyConsoleClient(settings, env.Secrets, loggerFactory, env.Time, handler);
         ReconcileReport report;

@@ -66,11 +66,15 @@ public static class UsageCommand
         }
         else
         {
-            using var source = DifyUsageSource.Create(settings, store, loggerFactory, env.Time, env.Secrets, handler);
+            using var source = DifySources.Create(settings, store, loggerFactory, env.Time, env.Secrets, handler);
             ExtractionReport report;
             try
             {
                 report = await source.ExtractAsync(request.From, request.To, request.Full, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Dify.Database.DifyDatabaseException ex)
+            {
+                throw new CliException(env.Secrets.Mask(ex.Message));
             }
             catch (Exception ex) when (ex is DifyAuthException or DifyApiException)
             {

@@ -14,6 +14,13 @@ internal static class CrossFieldRules
     {
         var hasLogin = s.DifyEmail is not null || s.DifyPassword is not null;
         var hasToken = s.DifyApiToken is not null;
+        if (s.DifySource == DifySource.Database && !hasLogin && !hasToken)
+        {
+            // The database source needs no console login; console settings, when given, are still checked
+            // (reconcile and `check --dify` use them).
+            return;
+        }
+
         const string Accepted = "DIFY_EMAIL and DIFY_PASSWORD (console login), or DIFY_API_TOKEN and DIFY_WORKSPACE_ID (admin key).";
         if (!hasLogin && !hasToken)
         {

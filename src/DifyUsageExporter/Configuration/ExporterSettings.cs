@@ -8,6 +8,12 @@ namespace DifyUsageExporter.Configuration;
 public sealed record ExporterSettings
 {
     // --- Dify -------------------------------------------------------------------------------
+    /// <summary>DIFY_SOURCE: the console API (default) or Dify's PostgreSQL (docs/database-source.md).</summary>
+    public DifySource DifySource { get; init; } = DifySource.Console;
+    /// <summary>DIFY_DATABASE_URL as an Npgsql connection string (holds the password: never log it).</summary>
+    public string? DifyDatabaseConnectionString { get; init; }
+    /// <summary>DIFY_TENANT_ID: the workspace to read from the database; null = the only one.</summary>
+    public string? DifyTenantId { get; init; }
     /// <summary>DIFY_API_BASE_URL (alias DIFY_API_URL): Dify origin, without /console/api.</summary>
     public Uri? DifyBaseUrl { get; init; }
     public string? DifyEmail { get; init; }
@@ -84,6 +90,9 @@ public sealed record ExporterSettings
 }
 
 public enum PasswordEncoding { Auto, Plain, Base64 }
+
+/// <summary>DIFY_SOURCE: where usage is read from.</summary>
+public enum DifySource { Console, Database }
 
 public enum FetchPeriod { Today, Yesterday, CurrentMonth, LastMonth, CurrentWeek, LastWeek, Custom }
 

@@ -8,9 +8,13 @@ internal static class SettingsBinder
     public static ExporterSettings Bind(VariableReader r, string workingDirectory, List<string> warnings)
     {
         var cronZone = r.Zone("CRON_TIMEZONE") ?? TimeZoneInfo.Utc;
+        var source = r.Enum("DIFY_SOURCE", DifySource.Console);
         var settings = new ExporterSettings
         {
-            DifyBaseUrl = DifyOrigin(r, warnings),
+            DifySource = source,
+            DifyDatabaseConnectionString = DatabaseConnection(r, source),
+            DifyTenantId = r.Uuid("DIFY_TENANT_ID", required: false)?.ToString(),
+            DifyBaseUrl = DifyOrigin(r, warnings, required: source == DifySource.Console),
             DifyEmail = r.Email("DIFY_EMAIL"),
             DifyPassword = r.Text("DIFY_PASSWORD"),
             DifyPasswordEncoding = r.Enum("DIFY_PASSWORD_ENCODING", PasswordEncoding.Auto),
@@ -66,9 +70,28 @@ internal static class SettingsBinder
         return settings;
     }
 
-    private static Uri? DifyOrigin(VariableReader r, List<string> warnings)
+    private static string? DatabaseConnection(VariableReader r, DifySource source)
     {
-        var url = r.Url("DIFY_API_BASE_URL", required: true);
+        var text = source == DifySource.Database
+            ? r.Required("DIFY_DATABASE_URL", DatabaseUrl.Accepted, "is required with DIFY_SOURCE=database but not set (nor DIFY_DATABASE_URL_FILE).")
+            : r.Text("DIFY_DATABASE_URL");
+        if (text is null)
+        {
+            return null;
+        }
+
+        var (connectionString, problem) = DatabaseUrl.Parse(text);
+        if (problem is not null)
+        {
+            r.Problem("DIFY_DATABASE_URL", "the value " + problem, DatabaseUrl.Accepted);
+        }
+
+        return connectionString;
+    }
+
+    private static Uri? DifyOrigin(VariableReader r, List<string> warnings, bool required)
+    {
+        var url = r.Url("DIFY_API_BASE_URL", required);
         if (url is not null && url.AbsolutePath.TrimEnd('/').EndsWith(ConsoleApiSuffix, StringComparison.OrdinalIgnoreCase))
         {
             var origin = url.GetLeftPart(UriPartial.Authority) + url.AbsolutePath.TrimEnd('/')[..^ConsoleApiSuffix.Length];

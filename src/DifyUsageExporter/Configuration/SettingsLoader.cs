@@ -33,6 +33,9 @@ public static class SettingsLoader
             secrets?.Add(part);
         }
 
+        // An Npgsql connection string's Password=... is not URL user-info.
+        secrets?.Add(DatabaseUrl.Password(variables.First(v => v.Spec.Name == "DIFY_DATABASE_URL").Value));
+
         var reader = new VariableReader(variables.ToDictionary(v => v.Spec.Name, StringComparer.Ordinal));
         var settings = SettingsBinder.Bind(reader, workingDirectory, warnings);
         // Each OTLP header value on its own, and its credential without the scheme ("Bearer abc" -> "abc").

@@ -35,7 +35,10 @@ public static class VariableCatalog
     public static readonly IReadOnlyList<VariableSpec> All =
     [
         // Dify
-        new("DIFY_API_BASE_URL", ["DIFY_API_URL"], null, false, GroupDify, "Dify origin, e.g. https://dify.example.com (no /console/api). Required."),
+        new("DIFY_SOURCE", [], "console", false, GroupDify, "console|database: read usage through the console API (default) or directly from Dify's PostgreSQL (docs/database-source.md)."),
+        new("DIFY_DATABASE_URL", [], null, true, GroupDify, "DIFY_SOURCE=database: Dify's PostgreSQL, a postgres://user:password@host:5432/dify URI or an Npgsql connection string; use a read-only role. Required with DIFY_SOURCE=database."),
+        new("DIFY_TENANT_ID", [], null, false, GroupDify, "DIFY_SOURCE=database: the workspace (tenants.id) to export; required when the database holds several workspaces, else the only one."),
+        new("DIFY_API_BASE_URL", ["DIFY_API_URL"], null, false, GroupDify, "Dify origin, e.g. https://dify.example.com (no /console/api). Required with DIFY_SOURCE=console."),
         new("DIFY_EMAIL", [], null, false, GroupDify, "Console login e-mail of a dedicated service account. Required unless DIFY_API_TOKEN is set."),
         new("DIFY_PASSWORD", [], null, true, GroupDify, "Console login password. Required with DIFY_EMAIL."),
         new("DIFY_PASSWORD_ENCODING", [], "auto", false, GroupDify, "auto|plain|base64: how the password is sent at login; auto = Base64 from the Dify 1.11 line on, plain before."),

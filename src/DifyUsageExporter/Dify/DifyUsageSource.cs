@@ -198,7 +198,7 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.DifyFetchConcurrency), CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(known, options, async (app, ct) =>
         {
-            var readFrom = ReadStart(app.Id!, window, watermarks, recorded);
+            var readFrom = ReadStart(app.Id!, window, settings.DifySettle, watermarks, recorded);
             await ExtractAppAsync(run, app, readFrom, ct).ConfigureAwait(false);
         }).ConfigureAwait(false);
 
@@ -239,14 +239,14 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
     /// when no app failed on it now, which, with the rule above, means every app's coverage of
     /// the day (old complete record + this run's read) is complete.
     /// </summary>
-    private DateTimeOffset ReadStart(string appId, UsageWindow window, Dictionary<string, DateTimeOffset> watermarks, IReadOnlyDictionary<DateOnly, DayExtraction> recorded)
+    internal static DateTimeOffset ReadStart(string appId, UsageWindow window, TimeSpan settle, Dictionary<string, DateTimeOffset> watermarks, IReadOnlyDictionary<DateOnly, DayExtraction> recorded)
     {
         if (!watermarks.TryGetValue(appId, out var watermark))
         {
             return window.Start;
         }
 
-        var candidate = watermark - settings.DifySettle;
+        var candidate = watermark - settle;
         if (candidate <= window.Start)
         {
             return window.Start;

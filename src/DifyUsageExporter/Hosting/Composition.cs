@@ -11,9 +11,9 @@ public static class Composition
     public static CycleRunnerFactory CycleRunner { get; } =
         (settings, store, loggers, environment) => new DifyExportCycle(settings, store, loggers, environment.Time, environment.Secrets);
 
-    /// <summary>The usage source of one-shot commands (export): the Dify extractor.</summary>
+    /// <summary>The usage source of one-shot commands (export): the console or database extractor (DIFY_SOURCE).</summary>
     public static UsageSourceFactory UsageSource { get; } =
-        (settings, store, loggers, environment) => DifyUsageSource.Create(settings, store, loggers, environment.Time, environment.Secrets);
+        (settings, store, loggers, environment) => DifySources.Create(settings, store, loggers, environment.Time, environment.Secrets);
 
     /// <summary>The environment of the real process: console streams, system clock, process environment and ./.env.</summary>
     public static CommandEnvironment CreateProcessEnvironment() =>

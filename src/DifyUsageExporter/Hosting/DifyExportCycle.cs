@@ -13,10 +13,11 @@ namespace DifyUsageExporter.Hosting;
 /// </summary>
 internal sealed class DifyExportCycle : ICycleRunner, IDisposable
 {
-    private readonly DifyUsageSource source;
+    private readonly IUsageSourceWithDispose source;
     private readonly DeliveryService delivery;
     private readonly ExportCycle cycle;
-    private readonly DifyReconciler reconciler;
+    private readonly DifyReconciler? reconciler;
+    private readonly DifyConsoleClient? reconcileClient;
     private readonly ILogger logger;
 
     public DifyExportCycle(ExporterSettings settings, SqliteStore store, ILoggerFactory loggers, TimeProvider time, SecretRegistry secrets)
@@ -24,7 +25,7 @@ internal sealed class DifyExportCycle : ICycleRunner, IDisposable
         delivery = new DeliveryService(settings, store, time, loggers, secrets);
         try
         {
-            source = DifyUsageSource.Create(settings, store, loggers, time, secrets);
+            source = DifySources.Create(settings, store, loggers, time, secrets);
         }
         catch
         {
@@ -33,7 +34,18 @@ internal sealed class DifyExportCycle : ICycleRunner, IDisposable
         }
 
         cycle = new ExportCycle(settings, store, source, delivery, loggers, time);
-        reconciler = new DifyReconciler(store, source.Client, loggers, time);
+        // Reconcile reads Dify's statistics through the console: the console source shares its session; the
+        // database source reconciles only when console settings are given too (docs/database-source.md).
+        if (source.Inner is DifyUsageSource console)
+        {
+            reconciler = new DifyReconciler(store, console.Client, loggers, time);
+        }
+        else if (DifySources.ConsoleConfigured(settings))
+        {
+            reconcileClient = new DifyConsoleClient(settings, secrets, loggers, time);
+            reconciler = new DifyReconciler(store, reconcileClient, loggers, time);
+        }
+
         logger = loggers.CreateLogger<DifyExportCycle>();
     }
 
@@ -46,7 +58,11 @@ internal sealed class DifyExportCycle : ICycleRunner, IDisposable
     {
         var result = await cycle.ExportAsync(new ExportOptions(), runId, trigger, cancellationToken).ConfigureAwait(false);
         var summary = result.Summary;
-        if (result.From is { } from && result.To is { } to)
+        if (reconciler is null)
+        {
+            summary += "; reconcile skipped (DIFY_SOURCE=database without console settings)";
+        }
+        else if (result.From is { } from && result.To is { } to)
         {
             try
             {
@@ -66,6 +82,7 @@ internal sealed class DifyExportCycle : ICycleRunner, IDisposable
     public void Dispose()
     {
         source.Dispose();
+        reconcileClient?.Dispose();
         delivery.Dispose();
     }
 }
