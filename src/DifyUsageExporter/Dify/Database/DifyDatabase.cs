@@ -58,13 +58,17 @@ public sealed partial class DifyDatabase : IAsyncDisposable, IDisposable
     /// <summary>Tables and columns the source reads (<see cref="DifySchema"/>), and SELECT grants on them.</summary>
     public async Task<SchemaReport> CheckSchemaAsync(CancellationToken cancellationToken)
     {
+        // pg_catalog, not information_schema: the latter hides the columns of tables the role may not read,
+        // and a missing grant must be reported as such, not as a missing table.
         var present = new HashSet<(string, string)>();
         var granted = new Dictionary<string, bool>(StringComparer.Ordinal);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await QueryAsync(connection, """
-            SELECT c.table_name, c.column_name, has_table_privilege(format('%I.%I', c.table_schema, c.table_name), 'SELECT')
-            FROM information_schema.columns c
-            WHERE c.table_schema = ANY (current_schemas(false)) AND c.table_name = ANY (@tables)
+            SELECT c.relname::text, a.attname::text, has_table_privilege(c.oid, 'SELECT')
+            FROM pg_catalog.pg_class c
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+            WHERE n.nspname = ANY (current_schemas(false)) AND c.relname = ANY (@tables) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
             """, p => p.AddWithValue("tables", DifySchema.Tables.ToArray()), r =>
         {
             present.Add((r.GetString(0), r.GetString(1)));
