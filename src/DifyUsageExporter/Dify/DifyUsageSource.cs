@@ -202,15 +202,7 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
             await ExtractAppAsync(run, app, readFrom, ct).ConfigureAwait(false);
         }).ConfigureAwait(false);
 
-        var failures = run.Failures.OrderBy(f => f.UsageDate).ThenBy(f => f.AppName, StringComparer.Ordinal).ToList();
-        var days = window.Days().Select(day =>
-        {
-            var incomplete = failures.Where(f => f.UsageDate == day).Select(f => f.AppId).Distinct().Order(StringComparer.Ordinal).ToList();
-            return new DayExtraction(day, incomplete.Count == 0, incomplete, zone.Id, started);
-        }).ToList();
-        await store.RecordDayExtractionsAsync(days, cancellationToken).ConfigureAwait(false);
-        await store.SaveUnknownModeAppsAsync(unknown, cancellationToken).ConfigureAwait(false);
-        Telemetry.ReconcileMetrics.SetUnknownModeApps(unknown.Count);
+        var failures = await RecordDaysAsync(store, window, run.Failures, unknown, started, cancellationToken).ConfigureAwait(false);
 
         var c = client.Concurrency.Snapshot();
         var concurrency = c.MinLimit == c.MaxLimit
@@ -222,6 +214,24 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
             UnknownModeApps = unknown,
             ZeroUsageDays = [.. run.ZeroUsage.OrderBy(z => z.UsageDate).ThenBy(z => z.AppName, StringComparer.Ordinal)],
         };
+    }
+
+    /// <summary>
+    /// Records each window day as complete exactly when no app failed on it (and the apps skipped for an
+    /// unknown mode); returns the failures in report order. Shared by the console and database sources.
+    /// </summary>
+    internal static async Task<List<AppDayFailure>> RecordDaysAsync(SqliteStore store, UsageWindow window, IEnumerable<AppDayFailure> all, IReadOnlyList<string> unknown, DateTimeOffset started, CancellationToken cancellationToken)
+    {
+        var failures = all.OrderBy(f => f.UsageDate).ThenBy(f => f.AppName, StringComparer.Ordinal).ToList();
+        var days = window.Days().Select(day =>
+        {
+            var incomplete = failures.Where(f => f.UsageDate == day).Select(f => f.AppId).Distinct().Order(StringComparer.Ordinal).ToList();
+            return new DayExtraction(day, incomplete.Count == 0, incomplete, window.Zone.Id, started);
+        }).ToList();
+        await store.RecordDayExtractionsAsync(days, cancellationToken).ConfigureAwait(false);
+        await store.SaveUnknownModeAppsAsync(unknown, cancellationToken).ConfigureAwait(false);
+        Telemetry.ReconcileMetrics.SetUnknownModeApps(unknown.Count);
+        return failures;
     }
 
     /// <summary>

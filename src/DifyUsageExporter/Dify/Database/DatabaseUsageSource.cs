@@ -118,15 +118,7 @@ public sealed partial class DatabaseUsageSource : IUsageSource, IDisposable
             }
         }
 
-        var failures = run.Failures.OrderBy(f => f.UsageDate).ThenBy(f => f.AppName, StringComparer.Ordinal).ToList();
-        var days = window.Days().Select(day =>
-        {
-            var incomplete = failures.Where(f => f.UsageDate == day).Select(f => f.AppId).Distinct().Order(StringComparer.Ordinal).ToList();
-            return new DayExtraction(day, incomplete.Count == 0, incomplete, zone.Id, started);
-        }).ToList();
-        await store.RecordDayExtractionsAsync(days, cancellationToken).ConfigureAwait(false);
-        await store.SaveUnknownModeAppsAsync(unknown, cancellationToken).ConfigureAwait(false);
-        Telemetry.ReconcileMetrics.SetUnknownModeApps(unknown.Count);
+        var failures = await DifyUsageSource.RecordDaysAsync(store, window, run.Failures, unknown, started, cancellationToken).ConfigureAwait(false);
         foreach (var z in run.ZeroUsage)
         {
             DifyLog.AgentZeroUsage(logger, z.AppName, z.AppId, z.UsageDate, z.Messages);
