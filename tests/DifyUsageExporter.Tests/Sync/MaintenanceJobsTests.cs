@@ -61,4 +61,38 @@ public sealed class MaintenanceJobsTests
         await stop.CancelAsync();
         await loop;
     }
+    [Fact]
+    public async Task A_yearly_backup_schedule_waits_past_the_49_day_delay_limit_and_fires_on_its_day()
+    {
+        using var dir = new TempDir();
+        var time = new ManualTimeProvider(new DateTimeOffset(2026, 3, 9, 18, 0, 0, TimeSpan.Zero));
+        using var store = SqliteStore.Open(dir.Path, time);
+        var settings = new ExporterSettings { DataDir = dir.Path, CronTimeZone = TimeZoneInfo.Utc, BackupSchedule = "0 0 1 1 *", BackupRetentionDays = 7 };
+        var status = new CycleStatus { StartedAt = time.GetUtcNow() };
+        using var loggers = LoggerFactory.Create(_ => { });
+        var jobs = new MaintenanceJobs(settings, store, status.Maintenance, time, loggers.CreateLogger<MaintenanceJobs>());
+        using var stop = new CancellationTokenSource();
+
+        var loop = jobs.RunScheduleAsync(stop.Token);
+        await time.WaitForTimersAsync();
+        loop.IsFaulted.ShouldBeFalse();
+
+        // 2027-01-01T00:00Z is 297 days away: walk the clock there a week at a time, as a running
+        // process would see it, and make sure nothing fires early and the loop never faults.
+        var fireAt = new DateTimeOffset(2027, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        while (time.GetUtcNow() < fireAt - TimeSpan.FromDays(7))
+        {
+            time.Advance(TimeSpan.FromDays(7));
+            await time.WaitForTimersAsync();
+        }
+
+        loop.IsFaulted.ShouldBeFalse();
+        Directory.Exists(Path.Combine(dir.Path, "backups")).ShouldBeFalse();
+        time.Advance(fireAt - time.GetUtcNow());
+        await time.WaitForTimersAsync();
+
+        Path.GetFileName(Directory.GetFiles(Path.Combine(dir.Path, "backups")).ShouldHaveSingleItem()).ShouldBe("exporter-20270101T000000Z.db");
+        await stop.CancelAsync();
+        await loop;
+    }
 }
