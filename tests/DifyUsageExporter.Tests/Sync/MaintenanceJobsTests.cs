@@ -65,7 +65,7 @@ public sealed class MaintenanceJobsTests
     public async Task A_yearly_backup_schedule_waits_past_the_49_day_delay_limit_and_fires_on_its_day()
     {
         using var dir = new TempDir();
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 3, 9, 18, 0, 0, TimeSpan.Zero));
+        var time = new FakeClock(new DateTimeOffset(2026, 3, 9, 18, 0, 0, TimeSpan.Zero));
         using var store = SqliteStore.Open(dir.Path, time);
         var settings = new ExporterSettings { DataDir = dir.Path, CronTimeZone = TimeZoneInfo.Utc, BackupSchedule = "0 0 1 1 *", BackupRetentionDays = 7 };
         var status = new CycleStatus { StartedAt = time.GetUtcNow() };
