@@ -1,6 +1,5 @@
 using DifyUsageExporter.Cli;
 using DifyUsageExporter.Storage;
-using DifyUsageExporter.Tests.Support;
 using Shouldly;
 using Xunit;
 

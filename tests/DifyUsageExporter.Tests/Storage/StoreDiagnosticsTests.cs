@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using DifyUsageExporter.Storage;
-using DifyUsageExporter.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Shouldly;
 using Xunit;
