@@ -1,6 +1,5 @@
 using System.CommandLine;
 using DifyUsageExporter.Dify;
-using DifyUsageExporter.Storage;
 using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Cli;
@@ -48,7 +47,7 @@ public static class ReconcileCommand
             throw new CliException("reconcile compares the ledger with the statistics of Dify's console API: with DIFY_SOURCE=database set DIFY_API_BASE_URL and DIFY_EMAIL/DIFY_PASSWORD (or DIFY_API_TOKEN) too (docs/database-source.md).");
         }
 
-        using var store = SqliteStore.Open(settings.DataDir, env.Time);
+        using var store = CommandStore.Open(env, settings);
         using var client = new DifyConsoleClient(settings, env.Secrets, loggerFactory, env.Time, handler);
         ReconcileReport report;
         try

@@ -28,10 +28,14 @@ public sealed class MaintenanceJobs(ExporterSettings settings, SqliteStore store
             MaintenanceLog.NextMaintenance(logger, SqliteStore.Format(next), settings.BackupSchedule);
             try
             {
-                // Re-check after waking: a fake or adjusted clock may wake us early.
-                while (time.GetUtcNow() < next)
+                // Wait in bounded steps and re-read the clock after each, like the cycle scheduler
+                // (docs/operations.md): Task.Delay cannot wait more than 49.7 days, so a yearly
+                // BACKUP_SCHEDULE would otherwise throw, and a clock jump or suspend is noticed within a step.
+                TimeSpan remaining;
+                while ((remaining = next - time.GetUtcNow()) > TimeSpan.Zero)
                 {
-                    await Task.Delay(next - time.GetUtcNow(), time, stopping).ConfigureAwait(false);
+                    var step = remaining < Scheduler.MaxStep ? remaining : Scheduler.MaxStep;
+                    await Task.Delay(step, time, stopping).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException)

@@ -21,7 +21,7 @@ internal static class CliHarness
             CanPrompt = canPrompt,
             Time = h.Clock,
             LoadSettings = () => h.Settings,
-            CreateLoggerFactory = (_, _) => LoggerFactory.Create(b => b.AddProvider(h.Logs)),
+            CreateLoggerFactory = (_, _) => LoggerFactory.Create(b => b.AddProvider(h.Logs.Provider)),
             Secrets = h.Secrets,
         };
         var root = new RootCommand("test");

@@ -1,5 +1,4 @@
 using DifyUsageExporter.Tests.Dify.Database;
-using DifyUsageExporter.Tests.Support;
 using Npgsql;
 using Shouldly;
 using Simulators.Dify;

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
-using DifyUsageExporter.Tests.TestSupport;
 using Shouldly;
 using Simulators.Dify;
 using Xunit;

@@ -76,7 +76,7 @@ public sealed class EndToEndTests
         Error = new StringWriter(),
         Time = h.Clock,
         LoadSettings = () => h.Settings,
-        CreateLoggerFactory = (_, _) => LoggerFactory.Create(b => b.AddProvider(h.Logs)),
+        CreateLoggerFactory = (_, _) => LoggerFactory.Create(b => b.AddProvider(h.Logs.Provider)),
         Secrets = h.Secrets,
     };
 

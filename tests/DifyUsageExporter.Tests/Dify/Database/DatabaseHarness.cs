@@ -1,8 +1,6 @@
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Dify.Database;
 using DifyUsageExporter.Storage;
-using DifyUsageExporter.Tests.Support;
-using DifyUsageExporter.Tests.TestSupport;
 using DifyUsageExporter.Usage;
 using Npgsql;
 using Simulators.Dify;
@@ -12,7 +10,7 @@ namespace DifyUsageExporter.Tests.Dify.Database;
 /// <summary>A simulated workspace written into Dify's tables of a fresh database on the test PostgreSQL, and the database source over it.</summary>
 public sealed class DatabaseHarness : IDisposable
 {
-    private readonly TestSupport.TempDir dir = new();
+    private readonly TempDir dir = new();
 
     private DatabaseHarness(string connectionString, ExporterSettings settings)
     {
@@ -24,7 +22,7 @@ public sealed class DatabaseHarness : IDisposable
 
     public string ConnectionString { get; }
     public ExporterSettings Settings { get; }
-    public CapturingLoggerFactory Logs { get; } = new();
+    public FakeLogs Logs { get; } = new();
     public SqliteStore Store { get; }
     public DatabaseUsageSource Source { get; }
 
