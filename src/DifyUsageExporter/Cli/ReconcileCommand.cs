@@ -1,6 +1,8 @@
 using System.CommandLine;
 using DifyUsageExporter.Dify;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
+using DifyUsageExporter.Sync;
 using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Cli;
