@@ -59,7 +59,20 @@ public sealed class Daemon(CommandEnvironment env, CycleRunnerFactory runnerFact
         }
         catch (StoreException ex)
         {
-            HostingLog.StoreUnusable(logger, ex.Message);
+            HostingLog.StoreUnusable(logger, ex.Problem.ToString(), ex.Message);
+            return ExitCodes.Failure;
+        }
+
+        store.Warnings.ToList().ForEach(w => HostingLog.StoreWarning(logger, w));
+        try
+        {
+            // Before any login to Dify: the store must be readable and take a real write.
+            StoreProbe.Check(store);
+        }
+        catch (StoreException ex)
+        {
+            store.Dispose();
+            HostingLog.StoreUnusable(logger, ex.Problem.ToString(), ex.Message);
             return ExitCodes.Failure;
         }
 
