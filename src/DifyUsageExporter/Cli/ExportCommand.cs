@@ -2,16 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Metering;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
 using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Cli;
-
-/// <summary>Builds the usage source (the Dify extractor in production) for a command run.</summary>
-public delegate IUsageSource UsageSourceFactory(ExporterSettings settings, SqliteStore store, ILoggerFactory loggers, CommandEnvironment env);
 
 /// <summary>
 /// <c>export --from YYYY-MM-DD --to YYYY-MM-DD [--dry-run] [--force] [--format jsonl|csv --output FILE [--rows keys|events]]</c>:
@@ -58,8 +55,10 @@ public static class ExportCommand
             }
 
             var settings = env.LoadSettings();
-            using var store = SqliteStore.Open(settings.DataDir, env.Time);
+            using var store = CommandStore.Open(env, settings);
             using var cycleLock = CommandLock.Acquire(settings.DataDir, "export");
+            // Before logging in to Dify: the store must take the ledger (docs/operations.md, start-up checks).
+            StoreProbe.Check(store);
             using var loggers = env.CreateLoggerFactory(settings, env.Error);
             using var delivery = new DeliveryService(settings, store, env.Time, loggers, env.Secrets);
             var source = createSource(settings, store, loggers, env);
@@ -101,7 +100,8 @@ internal static class AuditFile
 
     public static async Task<int> WriteKeysAsync(string path, string format, IReadOnlyList<DailyTotal> totals, CancellationToken cancellationToken)
     {
-        await using var writer = new StreamWriter(path, false, new UTF8Encoding(false));
+        // An audit file holds usage per model and user: 0600 like the state store.
+        await using var writer = new StreamWriter(PrivateFiles.OpenForWriting(path), new UTF8Encoding(false));
         if (format == "csv")
         {
             await writer.WriteLineAsync(string.Join(",", KeyColumns)).ConfigureAwait(false);
@@ -130,7 +130,8 @@ internal static class AuditFile
 
     public static async Task<int> WriteEventsAsync(string path, string format, IAsyncEnumerable<UsageEvent> events, CancellationToken cancellationToken)
     {
-        await using var writer = new StreamWriter(path, false, new UTF8Encoding(false));
+        // An audit file holds usage per model and user: 0600 like the state store.
+        await using var writer = new StreamWriter(PrivateFiles.OpenForWriting(path), new UTF8Encoding(false));
         if (format == "csv")
         {
             await writer.WriteLineAsync(string.Join(",", EventColumns)).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DifyUsageExporter.Dify;
-using DifyUsageExporter.Storage;
+using DifyUsageExporter.Hosting;
+using DifyUsageExporter.Sync;
 using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Cli;
@@ -43,7 +44,7 @@ public static class ReconcileCommand
     {
         var settings = env.LoadSettings();
         using var loggerFactory = env.CreateLoggerFactory(settings, env.Error);
-        using var store = SqliteStore.Open(settings.DataDir, env.Time);
+        using var store = CommandStore.Open(env, settings);
         using var client = new DifyConsoleClient(settings, env.Secrets, loggerFactory, env.Time, handler);
         ReconcileReport report;
         try

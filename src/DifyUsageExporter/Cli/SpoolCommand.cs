@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using DifyUsageExporter.Metering;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
+using DifyUsageExporter.Sync;
 
 namespace DifyUsageExporter.Cli;
 
@@ -54,7 +55,7 @@ public static class SpoolCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = env.LoadSettings();
-            using var store = SqliteStore.Open(settings.DataDir, env.Time);
+            using var store = CommandStore.OpenForReading(env, settings);
             var batches = Batches(await store.ReadOutboxAsync(null, null, null, cancellationToken).ConfigureAwait(false));
             if (parse.GetValue(json))
             {
@@ -113,7 +114,7 @@ public static class SpoolCommand
             }
 
             var settings = env.LoadSettings();
-            using var store = SqliteStore.Open(settings.DataDir, env.Time);
+            using var store = CommandStore.Open(env, settings);
             using var cycleLock = CommandLock.Acquire(settings.DataDir, "spool resend");
             if (batchId is not null && (await store.ReadOutboxAsync(null, batchId, null, cancellationToken).ConfigureAwait(false)).Count == 0)
             {
@@ -143,7 +144,7 @@ public static class SpoolCommand
         {
             var batchId = parse.GetValue(id)!;
             var settings = env.LoadSettings();
-            using var store = SqliteStore.Open(settings.DataDir, env.Time);
+            using var store = CommandStore.Open(env, settings);
             using var cycleLock = CommandLock.Acquire(settings.DataDir, "spool discard");
             var rows = await store.ReadOutboxAsync(null, batchId, null, cancellationToken).ConfigureAwait(false);
             if (rows.Count == 0)

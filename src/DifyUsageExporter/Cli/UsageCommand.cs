@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using DifyUsageExporter.Dify;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Usage;
 
@@ -52,9 +53,15 @@ public static class UsageCommand
     {
         var settings = env.LoadSettings();
         using var loggerFactory = env.CreateLoggerFactory(settings, env.Error);
-        using var store = SqliteStore.Open(settings.DataDir, env.Time);
-        // Extraction writes the ledger and watermarks: never interleave with a running cycle.
+        // --ledger only reads (also on a read-only DATA_DIR); extraction writes the ledger and
+        // watermarks: never interleave with a running cycle, and prove the store usable before logging in.
+        using var store = request.LedgerOnly ? CommandStore.OpenForReading(env, settings) : CommandStore.Open(env, settings);
         using var cycleLock = request.LedgerOnly ? null : CommandLock.Acquire(settings.DataDir, "usage");
+        if (!request.LedgerOnly)
+        {
+            StoreProbe.Check(store);
+        }
+
         IReadOnlyList<DateOnly> incomplete;
         string zone;
         if (request.LedgerOnly)

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Sync;
 
 namespace DifyUsageExporter.Cli;
 
 /// <summary>
-/// <c>verify [--quick] [--file BACKUP] [--json]</c>: SQLite's integrity check plus the store's own
+/// <c>verify [--quick] [--file BACKUP] [--repair] [--json]</c>: SQLite's integrity check plus the store's own
 /// invariants (see <see cref="StoreVerifier"/>). Exit 0 when nothing is wrong, 1 naming each violation.
 /// </summary>
 public static class VerifyCommand
@@ -17,16 +18,24 @@ public static class VerifyCommand
         var quick = new Option<bool>("--quick") { Description = "PRAGMA quick_check instead of the slower integrity_check (the daemon's daily form)." };
         var file = new Option<string?>("--file") { Description = "Verify a backup file instead of the live store (read-only)." };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
-        var command = new Command("verify", "Check the state store: PRAGMA integrity_check and the store's invariants (delivered totals match the ledger or are pending; every ledger event has its day; every spool row has a valid record). Exit 0 ok, 1 with each violation named.");
+        var repair = new Option<bool>("--repair") { Description = "Mark days whose stored daily totals differ from their ledger events for re-aggregation; the next cycle re-sums them and sends any changed total." };
+        var command = new Command("verify", "Check the state store: PRAGMA integrity_check and the store's invariants (delivered totals match the ledger or are pending; every ledger event has its day; every spool row has a valid record; stored daily totals match their events). Exit 0 ok, 1 with each violation named.");
         command.Options.Add(quick);
         command.Options.Add(file);
         command.Options.Add(json);
+        command.Options.Add(repair);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var full = !parse.GetValue(quick);
             VerifyReport report;
             if (parse.GetValue(file) is { } backup)
             {
+                if (parse.GetValue(repair))
+                {
+                    await env.Error.WriteLineAsync("error: --repair changes the live store; it cannot be combined with --file (restore the backup first, then run `verify --repair`).").ConfigureAwait(false);
+                    return ExitCodes.Usage;
+                }
+
                 report = StoreVerifier.VerifyFile(backup, full);
             }
             else
@@ -34,6 +43,12 @@ public static class VerifyCommand
                 var settings = env.LoadSettings();
                 using var store = BackupCommand.OpenExisting(settings.DataDir, env.Time);
                 report = StoreVerifier.Verify(store, full);
+                if (parse.GetValue(repair) && report.StaleTotalDays.Count > 0)
+                {
+                    await store.MarkDaysForReaggregationAsync(report.StaleTotalDays, cancellationToken).ConfigureAwait(false);
+                    var days = string.Join(", ", report.StaleTotalDays.Select(d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)));
+                    await env.Out.WriteLineAsync($"repair: marked {days} for re-aggregation; the next cycle covering them re-sums their events and sends any total that changed.").ConfigureAwait(false);
+                }
             }
 
             if (parse.GetValue(json))

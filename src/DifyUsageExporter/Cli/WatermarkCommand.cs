@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Usage;
 
@@ -27,7 +28,7 @@ public static class WatermarkCommand
         command.SetAction(async (_, cancellationToken) =>
         {
             var settings = env.LoadSettings();
-            using var store = SqliteStore.Open(settings.DataDir, env.Time);
+            using var store = CommandStore.OpenForReading(env, settings);
             var marks = await store.ReadWatermarksAsync(cancellationToken).ConfigureAwait(false);
             if (marks.Count == 0)
             {
@@ -69,7 +70,7 @@ public static class WatermarkCommand
                 // Re-reading a few extra hours is harmless: the ledger upserts by Dify id.
                 instant = instant.AddHours(-14);
             }
-            using var store = SqliteStore.Open(settings.DataDir, env.Time);
+            using var store = CommandStore.Open(env, settings);
             using var cycleLock = CommandLock.Acquire(settings.DataDir, "watermark reset");
             var all = string.Equals(appId, "all", StringComparison.OrdinalIgnoreCase);
             var marks = await store.ReadWatermarksAsync(cancellationToken).ConfigureAwait(false);

@@ -24,8 +24,11 @@ internal static partial class HostingLog
     [LoggerMessage(1105, LogLevel.Error, "Configuration is invalid ({Count} problems); fix the variables above and start again (`dify-usage-exporter config --check` lists them)")]
     public static partial void ConfigurationInvalid(ILogger logger, int count);
 
-    [LoggerMessage(1106, LogLevel.Error, "{Problem}")]
-    public static partial void StoreUnusable(ILogger logger, string problem);
+    [LoggerMessage(1106, LogLevel.Error, "The state store cannot be used ({Cause}): {Problem}")]
+    public static partial void StoreUnusable(ILogger logger, string cause, string problem);
+
+    [LoggerMessage(1114, LogLevel.Warning, "{Warning}")]
+    public static partial void StoreWarning(ILogger logger, string warning);
 
     [LoggerMessage(1107, LogLevel.Information, "Health server listening on {Address} (GET /health, GET /metrics)")]
     public static partial void HealthListening(ILogger logger, string address);

@@ -3,43 +3,78 @@ namespace DifyUsageExporter.Storage;
 /// <summary>Checks DATA_DIR before anything is written there, with a message that says what to fix.</summary>
 public static class DataDirectory
 {
-    /// <summary>Creates <paramref name="dataDir"/> when missing and proves it is writable.</summary>
-    public static void EnsureWritable(string dataDir)
+    /// <summary>The files the exporter keeps directly in DATA_DIR (the state store, its WAL and shared memory, the cycle lock).</summary>
+    public static readonly string[] OwnFiles = [SqliteStore.FileName, SqliteStore.FileName + "-wal", SqliteStore.FileName + "-shm", "cycle.lock"];
+
+    /// <summary>
+    /// Creates <paramref name="dataDir"/> (mode 0700) when missing and proves it is writable; an
+    /// existing DATA_DIR or state file open to other users is tightened (0700/0600). Returns one
+    /// warning per tightened path. Throws <see cref="StoreException"/> naming the cause and the fix.
+    /// </summary>
+    public static IReadOnlyList<string> EnsureWritable(string dataDir)
     {
         var full = Path.GetFullPath(dataDir);
         try
         {
-            Directory.CreateDirectory(full);
+            if (!Directory.Exists(full))
+            {
+                PrivateFiles.CreateDirectory(full);
+            }
         }
         catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
         {
-            throw new StoreException($"DATA_DIR {full} does not exist and cannot be created ({ex.GetType().Name}). Create it and give it to the user the exporter runs as (uid {CurrentUid()}), e.g. `mkdir -p {full} && chown {CurrentUid()} {full}`; with Docker, use the named volume of compose.yaml or chown the bind-mounted directory.", ex);
+            throw StoreDiagnosis.Diagnose(ex, full, full);
         }
 
-        var probe = Path.Combine(full, $".write-probe-{Environment.ProcessId}");
-        try
+        if (TryProbe(full) is { } failure)
         {
-            File.WriteAllText(probe, "ok");
-            File.Delete(probe);
+            throw StoreDiagnosis.Diagnose(failure, full, full);
         }
-        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+
+        var warnings = new List<string>();
+        if (PrivateFiles.Tighten(full, directory: true) is { } dirWarning)
         {
-            throw new StoreException($"DATA_DIR {full} is not writable by the user the exporter runs as (uid {CurrentUid()}). Fix the ownership, e.g. `chown -R {CurrentUid()} {full}`; with Docker, a bind-mounted host directory must be owned by uid {CurrentUid()} (or use the named volume of compose.yaml).", ex);
+            warnings.Add(dirWarning);
         }
+
+        foreach (var name in OwnFiles)
+        {
+            if (PrivateFiles.Tighten(Path.Combine(full, name), directory: false) is { } fileWarning)
+            {
+                warnings.Add(fileWarning);
+            }
+        }
+
+        return warnings;
     }
 
-    private static string CurrentUid()
+    /// <summary>Creates and deletes a small file in <paramref name="directory"/>; returns the failure, or null when the directory is writable.</summary>
+    public static Exception? TryProbe(string directory)
     {
+        var probe = Path.Combine(directory, $".write-probe-{Environment.ProcessId}");
         try
         {
-            return OperatingSystem.IsWindows() ? "?" : File.ReadAllLines("/proc/self/status")
-                .FirstOrDefault(line => line.StartsWith("Uid:", StringComparison.Ordinal))?
-                .Split('\t', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1) ?? "?";
+            using (var stream = PrivateFiles.OpenNew(probe, FileAccess.Write))
+            {
+                stream.Write("ok"u8);
+                stream.Flush(flushToDisk: false);
+            }
+
+            File.Delete(probe);
+            return null;
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
         {
-            // Only used to make the message more helpful.
-            return "?";
+            try
+            {
+                File.Delete(probe);
+            }
+            catch (Exception cleanup) when (cleanup is UnauthorizedAccessException or IOException)
+            {
+                // The probe may not exist or not be deletable; the failure above is what matters.
+            }
+
+            return ex;
         }
     }
 }

@@ -9,7 +9,7 @@ public sealed record TotalsRefresh(int Days, long Events);
 
 public sealed partial class SqliteStore
 {
-    private const string TotalsVersionKey = "ledger.daily_totals_version";
+    internal const string TotalsVersionKey = "ledger.daily_totals_version";
     private static readonly string[] TotalTextParameters = ["$d", "$p", "$m", "$cost", "$cur", "$other"];
     private static readonly string[] TotalIntegerParameters = ["$in", "$out", "$n"];
 
@@ -140,6 +140,31 @@ public sealed partial class SqliteStore
 
         // Ordinal order in C#: SQLite's default collation is binary too, but the contract is the aggregator's order.
         return result.OrderBy(t => t.Key.UsageDate).ThenBy(t => t.Key.Provider, StringComparer.Ordinal).ThenBy(t => t.Key.Model, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// Marks <paramref name="days"/> for re-aggregation (<c>verify --repair</c>): the next cycle whose
+    /// window covers them re-sums their events and sends any key whose total changed. Idempotent.
+    /// </summary>
+    public async Task MarkDaysForReaggregationAsync(IEnumerable<DateOnly> days, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(days);
+        var list = days.Select(Format).ToList();
+        await WriteAsync(async connection =>
+        {
+            using var transaction = connection.BeginTransaction();
+            using var mark = connection.CreateCommand();
+            mark.Transaction = transaction;
+            mark.CommandText = "INSERT OR IGNORE INTO dirty_days (usage_date) VALUES ($d)";
+            var day = mark.Parameters.Add("$d", SqliteType.Text);
+            foreach (var value in list)
+            {
+                day.Value = value;
+                await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            transaction.Commit();
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     internal static decimal ParseCost(string text) => decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);

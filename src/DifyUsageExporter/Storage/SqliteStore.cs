@@ -1,4 +1,5 @@
 using System.Globalization;
+using DifyUsageExporter.Usage;
 using Microsoft.Data.Sqlite;
 
 namespace DifyUsageExporter.Storage;
@@ -9,27 +10,44 @@ namespace DifyUsageExporter.Storage;
 /// delivery/spool, cycles. Writes from one process are serialised by <see cref="WriteGate"/> so
 /// parallel extraction never sees SQLITE_BUSY; other processes wait up to the busy timeout.
 /// </summary>
-public sealed partial class SqliteStore : IDisposable
+public sealed partial class SqliteStore : ILedgerWriter, IDisposable
 {
     public const string FileName = "exporter.db";
 
     private readonly string connectionString;
 
-    private SqliteStore(string path, TimeProvider time)
+    private SqliteStore(string path, TimeProvider time, ReadAccess access = ReadAccess.ReadWrite)
     {
         Path = path;
         Time = time;
+        ReadOnly = access != ReadAccess.ReadWrite;
+        // Read-only (a read-only DATA_DIR): a URI, so SQLite never creates a file there; immutable
+        // when the WAL's shared-memory file is absent and cannot be created (sqlite.org/wal.html#readonly).
+        var uri = new Uri(path).AbsoluteUri + (access == ReadAccess.Immutable ? "?mode=ro&immutable=1" : "?mode=ro");
         connectionString = new SqliteConnectionStringBuilder
         {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            DataSource = ReadOnly ? uri : path,
+            Mode = ReadOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
     }
 
+    private enum ReadAccess
+    {
+        ReadWrite,
+        ReadOnly,
+        Immutable,
+    }
+
     /// <summary>Full path of the database file.</summary>
     public string Path { get; }
+
+    /// <summary>True when opened by <see cref="OpenForReading"/> on a DATA_DIR that cannot be written.</summary>
+    public bool ReadOnly { get; }
+
+    /// <summary>What opening found and fixed or could not use (tightened modes, read-only access); the caller logs them as warnings.</summary>
+    public IReadOnlyList<string> Warnings { get; private set; } = [];
 
     internal TimeProvider Time { get; }
 
@@ -43,19 +61,64 @@ public sealed partial class SqliteStore : IDisposable
     /// </summary>
     public static SqliteStore Open(string dataDir, TimeProvider time)
     {
-        DataDirectory.EnsureWritable(dataDir);
+        var warnings = DataDirectory.EnsureWritable(dataDir);
         var path = System.IO.Path.Combine(System.IO.Path.GetFullPath(dataDir), FileName);
-        var store = new SqliteStore(path, time);
+        var store = new SqliteStore(path, time) { Warnings = warnings };
         try
         {
+            // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm it creates the
+            // database file's mode, so the WAL (which holds the same rows) is private too.
+            PrivateFiles.CreateFile(path);
             store.Initialise();
         }
-        catch (SqliteException ex)
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
         {
             store.Dispose();
-            throw new StoreException($"The state store {path} cannot be opened ({ex.Message}). Check that DATA_DIR is writable by this user and that the file is an exporter database; restore it from a backup if it is corrupt.", ex);
+            throw StoreDiagnosis.Diagnose(ex, path, dataDir);
         }
 
+        return store;
+    }
+
+    /// <summary>
+    /// For commands that only read (spool list, watermark show, usage --ledger): a writable DATA_DIR
+    /// is opened as by <see cref="Open"/>; one that cannot be written (read-only mount, another
+    /// owner, full disk) is opened read-only, creating and migrating nothing, with a warning.
+    /// </summary>
+    public static SqliteStore OpenForReading(string dataDir, TimeProvider time)
+    {
+        var dir = System.IO.Path.GetFullPath(dataDir);
+        var path = System.IO.Path.Combine(dir, FileName);
+        if (!Directory.Exists(dir) || DataDirectory.TryProbe(dir) is not { } failure)
+        {
+            return Open(dataDir, time);
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new StoreException($"There is no state store at {path} yet, and DATA_DIR {dir} cannot be written ({failure.Message.TrimEnd('.')}), so none can be created. Check DATA_DIR; the store is created by the first run on a writable DATA_DIR.", failure);
+        }
+
+        var reason = $"DATA_DIR {dir} cannot be written ({failure.Message.TrimEnd('.')}): the state store is opened read-only";
+        var shm = File.Exists(path + "-shm");
+        var wal = new FileInfo(path + "-wal");
+        var store = new SqliteStore(path, time, shm ? ReadAccess.ReadOnly : ReadAccess.Immutable);
+        try
+        {
+            store.CheckReadableSchema();
+        }
+        catch (SqliteException) when (shm)
+        {
+            // A -shm file that cannot be used read-only: read the database file alone.
+            store.Dispose();
+            store = new SqliteStore(path, time, ReadAccess.Immutable);
+            shm = false;
+            store.CheckReadableSchema();
+        }
+
+        store.Warnings = !shm && wal.Exists && wal.Length > 0
+            ? [reason + string.Create(CultureInfo.InvariantCulture, $"; its write-ahead log ({wal.Length} bytes) cannot be read without a writable directory, so the newest changes may be missing.")]
+            : [reason + "."];
         return store;
     }
 
@@ -142,18 +205,33 @@ public sealed partial class SqliteStore : IDisposable
 
     private void Initialise()
     {
-        var existed = File.Exists(Path);
-        using (var connection = OpenConnection())
+        using var connection = OpenConnection();
+        using var wal = connection.CreateCommand();
+        wal.CommandText = "PRAGMA journal_mode = WAL;";
+        wal.ExecuteNonQuery();
+        Migrations.Apply(connection, Now());
+    }
+
+    /// <summary>A read-only store cannot be migrated: it must have exactly this build's schema.</summary>
+    private void CheckReadableSchema()
+    {
+        int version;
+        try
         {
-            using var wal = connection.CreateCommand();
-            wal.CommandText = "PRAGMA journal_mode = WAL;";
-            wal.ExecuteNonQuery();
-            Migrations.Apply(connection, Now());
+            version = SchemaVersion();
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 1)
+        {
+            // "no such table: schema_migrations"
+            throw new StoreException($"{Path} is not an exporter state store (it has no schema_migrations table).", ex);
         }
 
-        if (!existed && !OperatingSystem.IsWindows())
+        var latest = Migrations.All[^1].Version;
+        if (version != latest)
         {
-            File.SetUnixFileMode(Path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            throw new StoreException(version < latest
+                ? $"The state store {Path} has schema version {version}; this exporter needs {latest} and cannot migrate it on a read-only DATA_DIR. Run any command once with DATA_DIR writable (the migration is automatic), or use the exporter version that wrote it."
+                : $"The state store {Path} has schema version {version}, newer than this exporter understands ({latest}). Use the exporter version that wrote it.");
         }
     }
 }

@@ -34,14 +34,7 @@ public static partial class StoreBackup
         {
             if (!Directory.Exists(dir))
             {
-                if (OperatingSystem.IsWindows())
-                {
-                    Directory.CreateDirectory(dir);
-                }
-                else
-                {
-                    Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-                }
+                PrivateFiles.CreateDirectory(dir);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -205,13 +198,8 @@ public static partial class StoreBackup
 
     private static void CreatePrivateFile(string path)
     {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using var stream = new FileStream(path, options);
+        // SQLite gives the copy's -journal/-wal this file's mode: 0600 from the start.
+        using var stream = PrivateFiles.OpenNew(path, FileAccess.Write);
     }
 
     private static void TryDelete(string path)

@@ -5,4 +5,7 @@ public sealed class StoreException : Exception
 {
     public StoreException(string message) : base(message) { }
     public StoreException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>The cause, when <see cref="StoreDiagnosis"/> could tell it.</summary>
+    public StoreProblem Problem { get; init; } = StoreProblem.Other;
 }

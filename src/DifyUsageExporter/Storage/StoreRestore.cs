@@ -71,17 +71,13 @@ public static class StoreRestore
 
     private static string KeepDamaged(string live, string backupDirectory, DateTimeOffset at)
     {
-        Directory.CreateDirectory(backupDirectory);
+        PrivateFiles.CreateDirectory(backupDirectory);
         var stem = Path.Combine(Path.GetFullPath(backupDirectory), "exporter-" + at.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture) + "-damaged.db");
         foreach (var suffix in new[] { string.Empty, "-wal" })
         {
             if (File.Exists(live + suffix))
             {
-                File.Copy(live + suffix, stem + suffix, overwrite: true);
-                if (!OperatingSystem.IsWindows())
-                {
-                    File.SetUnixFileMode(stem + suffix, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                }
+                CopyPrivate(live + suffix, stem + suffix);
             }
         }
 
@@ -92,15 +88,20 @@ public static class StoreRestore
     {
         SqliteConnection.ClearAllPools();
         var temporary = live + ".restoring";
-        File.Copy(source, temporary, overwrite: true);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        CopyPrivate(source, temporary);
 
         // A WAL of the replaced file must not be replayed into the restored one.
         File.Delete(live + "-wal");
         File.Delete(live + "-shm");
         File.Move(temporary, live, overwrite: true);
+    }
+
+    /// <summary>Copies into a file that is 0600 from its creation (File.Copy would give it the source's mode first).</summary>
+    private static void CopyPrivate(string source, string destination)
+    {
+        File.Delete(destination);
+        using var from = File.OpenRead(source);
+        using var to = PrivateFiles.OpenNew(destination, FileAccess.Write);
+        from.CopyTo(to);
     }
 }

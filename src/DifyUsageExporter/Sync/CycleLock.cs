@@ -19,7 +19,14 @@ public sealed class CycleLock : IDisposable
         var path = Path.Combine(Path.GetFullPath(dataDir), FileName);
         try
         {
-            var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            // Mode 0600 whatever the umask, like every file in DATA_DIR (docs/operations.md, "Data directory").
+            var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 1 };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = Storage.PrivateFiles.FileMode;
+            }
+
+            var stream = new FileStream(path, options);
             return new CycleLock(stream);
         }
         catch (IOException)

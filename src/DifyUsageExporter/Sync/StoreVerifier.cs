@@ -10,6 +10,10 @@ namespace DifyUsageExporter.Sync;
 /// <summary>What <see cref="StoreVerifier"/> found: violations (the store is wrong) and notes (a known, self-healing state).</summary>
 public sealed record VerifyReport(bool Full, IReadOnlyList<string> Violations, IReadOnlyList<string> Notes, long Events, int DeliveredKeys, int SpoolRows)
 {
+    /// <summary>Usage days whose stored daily totals differ from their ledger events (<c>verify --repair</c> marks them for re-aggregation).</summary>
+    public IReadOnlyList<DateOnly> StaleTotalDays { get; init; } = [];
+
+
     public bool Ok => Violations.Count == 0;
 }
 
@@ -20,9 +24,10 @@ public sealed record VerifyReport(bool Full, IReadOnlyList<string> Violations, I
 /// every key delivered to API_Meter has the content the ledger aggregates to now, or it is in the
 /// spool, or its day changed after the delivery and the next cycle sends it (a note, not a
 /// violation), or retention pruned the day's events; no ledger event without its day row; no spool
-/// row without a valid record.
+/// row without a valid record; the per-day totals the cycle sends from equal their events' aggregate
+/// for every day not marked for re-aggregation.
 /// </summary>
-public static class StoreVerifier
+public static partial class StoreVerifier
 {
     /// <summary>Verifies the live store.</summary>
     public static VerifyReport Verify(SqliteStore store, bool full)
@@ -53,8 +58,10 @@ public static class StoreVerifier
         using var snapshot = connection.BeginTransaction(deferred: true);
         OrphanEvents(connection, violations);
         var spool = SpoolRows(connection, violations);
-        var (events, delivered) = DeliveredKeys(connection, spool, violations, notes);
-        return new VerifyReport(full, violations, notes, events, delivered, spool.Count);
+        var stored = StoredTotals(connection);
+        var (events, delivered, totals) = DeliveredKeys(connection, spool, stored?.Days ?? [], violations, notes);
+        var stale = stored is null ? [] : StaleTotals(stored, totals, violations);
+        return new VerifyReport(full, violations, notes, events, delivered, spool.Count) { StaleTotalDays = stale };
     }
 
     private static void OrphanEvents(SqliteConnection connection, List<string> violations)
@@ -134,7 +141,7 @@ public static class StoreVerifier
         }
     }
 
-    private static (long Events, int Delivered) DeliveredKeys(SqliteConnection connection, HashSet<string> spooled, List<string> violations, List<string> notes)
+    private static (long Events, int Delivered, Dictionary<string, DailyTotal> Totals) DeliveredKeys(SqliteConnection connection, HashSet<string> spooled, IReadOnlySet<DateOnly> alsoAggregate, List<string> violations, List<string> notes)
     {
         var delivered = new List<(string Key, DateOnly Day, string Hash, string DeliveredAt)>();
         using (var command = connection.CreateCommand())
@@ -174,7 +181,8 @@ public static class StoreVerifier
 
         var days = delivered.Select(d => d.Day).ToHashSet();
         long events = 0;
-        var totals = DailyAggregator.Aggregate(LedgerEvents(connection, () => events++), days.Contains).ToDictionary(t => t.Key.ToString(), StringComparer.Ordinal);
+        // One pass over the ledger serves both checks: delivered keys and the stored per-day totals.
+        var totals = DailyAggregator.Aggregate(LedgerEvents(connection, () => events++), d => days.Contains(d) || alsoAggregate.Contains(d)).ToDictionary(t => t.Key.ToString(), StringComparer.Ordinal);
         var daysWithEvents = totals.Values.Select(t => t.Key.UsageDate).ToHashSet();
         foreach (var (key, day, hash, deliveredAt) in delivered)
         {
@@ -199,7 +207,7 @@ public static class StoreVerifier
             violations.Add($"delivered key {key}: the total last acknowledged by API_Meter ({deliveredAt}) differs from the ledger's aggregate ({ledger}) and nothing is pending; resend it with `export --from {Day(day)} --to {Day(day)} --force`");
         }
 
-        return (events, delivered.Count);
+        return (events, delivered.Count, totals);
     }
 
     private static IEnumerable<UsageEvent> LedgerEvents(SqliteConnection connection, Action counted)

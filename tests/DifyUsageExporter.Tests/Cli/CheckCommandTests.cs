@@ -2,8 +2,8 @@ using System.Text.Json;
 using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Dify;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Tests.Dify;
-using DifyUsageExporter.Tests.TestSupport;
 using Shouldly;
 using Simulators.Dify;
 using Xunit;
@@ -80,7 +80,7 @@ public class CheckCommandTests
             t.Out.ToString().ShouldNotContain("wrong-password");
         }
 
-        var locked = await DifyDiagnostics.CheckAsync(Settings(sim.BaseUrl), new SecretRegistry(), new CapturingLoggerFactory(), TimeProvider.System, null, Ct);
+        var locked = await DifyDiagnostics.CheckAsync(Settings(sim.BaseUrl), new SecretRegistry(), new FakeLogs(), TimeProvider.System, null, Ct);
         locked.Failure.ShouldBe(DifyCheckFailure.AccountLocked);
         // One attempt per check: five wrong passwords and the refused sixth.
         sim.Counters.LoginFailures.ShouldBe(6);
@@ -91,7 +91,7 @@ public class CheckCommandTests
     {
         await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.Legacy, AccountHasNoWorkspace = true, Workspace = new SimWorkspace() }, Ct);
         var secrets = new SecretRegistry();
-        var logs = new CapturingLoggerFactory();
+        var logs = new FakeLogs();
         (await DifyDiagnostics.CheckAsync(Settings(sim.BaseUrl), secrets, logs, TimeProvider.System, null, Ct)).Failure.ShouldBe(DifyCheckFailure.NoWorkspace);
 
         // A port nothing listens on: bind one, note it, release it.
@@ -114,14 +114,14 @@ public class CheckCommandTests
     [Fact]
     public async Task Session_refused_after_login_is_a_cookie_csrf_problem()
     {
-        var time = new ManualTimeProvider(new DateTimeOffset(2025, 11, 22, 0, 0, 0, TimeSpan.Zero));
+        var time = new FakeClock(new DateTimeOffset(2025, 11, 22, 0, 0, 0, TimeSpan.Zero), FakeTimers.Real);
         var fake = new FakeDify(time, FakeAuthMode.Cookie)
         {
             Intercept = r => r.RequestUri!.AbsolutePath.EndsWith("/profile", StringComparison.Ordinal)
                 ? FakeDify.Error(System.Net.HttpStatusCode.Unauthorized, "unauthorized", "CSRF token is missing or invalid.")
                 : null,
         };
-        var result = await DifyDiagnostics.CheckAsync(DifyAuthTests.Settings(), new SecretRegistry(), new CapturingLoggerFactory(), time, fake, Ct);
+        var result = await DifyDiagnostics.CheckAsync(DifyAuthTests.Settings(), new SecretRegistry(), new FakeLogs(), time, fake, Ct);
         result.Failure.ShouldBe(DifyCheckFailure.CookieCsrf);
         result.FailureClass.ShouldBe("cookie-csrf");
         result.Fix!.ShouldContain("X-CSRF-Token");

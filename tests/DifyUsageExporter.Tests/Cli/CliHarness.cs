@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DifyUsageExporter.Cli;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Tests.Sync;
 
 namespace DifyUsageExporter.Tests.Cli;
@@ -21,7 +22,7 @@ internal static class CliHarness
             CanPrompt = canPrompt,
             Time = h.Clock,
             LoadSettings = () => h.Settings,
-            CreateLoggerFactory = (_, _) => LoggerFactory.Create(b => b.AddProvider(h.Logs)),
+            CreateLoggerFactory = (_, _) => LoggerFactory.Create(b => b.AddProvider(h.Logs.Provider)),
             Secrets = h.Secrets,
         };
         var root = new RootCommand("test");

@@ -1,6 +1,5 @@
-using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
-using DifyUsageExporter.Tests.TestSupport;
+using DifyUsageExporter.Hosting;
 
 namespace DifyUsageExporter.Tests.Cli;
 
@@ -22,7 +21,7 @@ public sealed class CliTestEnvironment
 
     public StringWriter Out { get; } = new();
     public StringWriter Error { get; } = new();
-    public CapturingLoggerFactory Logs { get; } = new();
+    public FakeLogs Logs { get; } = new();
     public SecretRegistry Secrets { get; } = new();
     public CommandEnvironment Env { get; }
 }

@@ -1,5 +1,4 @@
 using DifyUsageExporter.Configuration;
-using DifyUsageExporter.Tests.Support;
 using Shouldly;
 using Xunit;
 

@@ -1,7 +1,6 @@
 using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Hosting;
-using DifyUsageExporter.Tests.Support;
 using Shouldly;
 using Xunit;
 

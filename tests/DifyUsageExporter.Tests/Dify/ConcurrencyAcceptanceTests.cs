@@ -115,8 +115,8 @@ public partial class ConcurrencyAcceptanceTests
     [Fact]
     public async Task The_app_detail_is_read_only_for_a_chat_app_whose_list_entry_lacks_model_config()
     {
-        using var dir = new DifyUsageExporter.Tests.TestSupport.TempDir();
-        var time = new DifyUsageExporter.Tests.TestSupport.ManualTimeProvider(new DateTimeOffset(2025, 11, 23, 0, 0, 0, TimeSpan.Zero));
+        using var dir = new TempDir();
+        var time = new FakeClock(new DateTimeOffset(2025, 11, 23, 0, 0, 0, TimeSpan.Zero), FakeTimers.Real);
         var fake = new FakeDify(time, FakeAuthMode.CookieBase64);
         var chatApps = fake.Apps.Where(a => (string?)a!["mode"] is "chat" or "agent-chat" or "completion").Select(a => (string)a!["id"]!).ToList();
         chatApps.Count.ShouldBeGreaterThan(1, "precondition: several chat-mode apps in the fixture");
@@ -124,7 +124,7 @@ public partial class ConcurrencyAcceptanceTests
         bare["model_config"] = null;
         var settings = DifyAuthTests.Settings() with { DataDir = dir.Path };
         using var store = DifyUsageExporter.Storage.SqliteStore.Open(dir.Path, time);
-        using var source = DifyUsageExporter.Dify.DifyUsageSource.Create(settings, store, new DifyUsageExporter.Tests.TestSupport.CapturingLoggerFactory(), time, new(), fake);
+        using var source = DifyUsageExporter.Dify.DifyUsageSource.Create(settings, store, new FakeLogs(), time, new(), fake);
         var day = new DateOnly(2025, 11, 21);
         (await source.ExtractAsync(day, day, fullRead: true, Ct)).Failures.ShouldBeEmpty();
 

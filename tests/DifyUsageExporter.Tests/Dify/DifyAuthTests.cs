@@ -1,6 +1,5 @@
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Dify;
-using DifyUsageExporter.Tests.TestSupport;
 using Shouldly;
 using Xunit;
 
@@ -20,12 +19,12 @@ public class DifyAuthTests
         DifyFetchTimeout = TimeSpan.FromSeconds(20),
     };
 
-    private static (DifyConsoleClient Client, FakeDify Fake, ManualTimeProvider Time, CapturingLoggerFactory Logs, SecretRegistry Secrets) Create(FakeAuthMode mode, ExporterSettings? settings = null, Action<FakeDify>? configure = null)
+    private static (DifyConsoleClient Client, FakeDify Fake, FakeClock Time, FakeLogs Logs, SecretRegistry Secrets) Create(FakeAuthMode mode, ExporterSettings? settings = null, Action<FakeDify>? configure = null)
     {
-        var time = new ManualTimeProvider(Now);
+        var time = new FakeClock(Now, FakeTimers.Real);
         var fake = new FakeDify(time, mode);
         configure?.Invoke(fake);
-        var logs = new CapturingLoggerFactory();
+        var logs = new FakeLogs();
         var secrets = new SecretRegistry();
         return (new DifyConsoleClient(settings ?? Settings(), secrets, logs, time, fake), fake, time, logs, secrets);
     }

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Dify;
-using DifyUsageExporter.Tests.TestSupport;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Shouldly;
@@ -59,7 +58,7 @@ public class DifyTlsTests
         using var dir = new TempDir();
         var caFile = Path.Combine(dir.Path, "ca.pem");
         await File.WriteAllTextAsync(caFile, ca.ExportCertificatePem(), Ct);
-        var logs = new CapturingLoggerFactory();
+        var logs = new FakeLogs();
         var baseSettings = new ExporterSettings { DifyBaseUrl = url, DifyFetchRetryCount = 0 };
 
         async Task<string?> VersionAsync(ExporterSettings settings)

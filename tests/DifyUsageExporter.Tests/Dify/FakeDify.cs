@@ -3,7 +3,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using DifyUsageExporter.Tests.TestSupport;
 
 namespace DifyUsageExporter.Tests.Dify;
 
@@ -22,14 +21,14 @@ public sealed class FakeDify : HttpMessageHandler
     public const string Conversation = "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e";
     public const string AccountId = "8f2c1d3e-4b5a-4c6d-9e7f-0a1b2c3d4e5f";
 
-    private readonly ManualTimeProvider time;
+    private readonly FakeClock time;
     private readonly ConcurrentDictionary<string, DateTimeOffset> accessTokens = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> csrfTokens = new();
     private readonly ConcurrentDictionary<string, byte> refreshTokens = new();
     private int counter;
     private int failures;
 
-    public FakeDify(ManualTimeProvider time, FakeAuthMode mode)
+    public FakeDify(FakeClock time, FakeAuthMode mode)
     {
         this.time = time;
         Mode = mode;

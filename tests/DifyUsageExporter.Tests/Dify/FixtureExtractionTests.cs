@@ -1,6 +1,5 @@
 using DifyUsageExporter.Dify;
 using DifyUsageExporter.Storage;
-using DifyUsageExporter.Tests.TestSupport;
 using Shouldly;
 using Xunit;
 
@@ -24,11 +23,11 @@ public class FixtureExtractionTests
     private static async Task<(List<DifyUsageExporter.Usage.UsageEvent> Events, DifyUsageExporter.Usage.ExtractionReport Report, FakeDify Fake)> ExtractAsync(TimeZoneInfo? usageZone, DateOnly from, DateOnly to)
     {
         using var dir = new TempDir();
-        var time = new ManualTimeProvider(new DateTimeOffset(2025, 11, 23, 0, 0, 0, TimeSpan.Zero));
+        var time = new FakeClock(new DateTimeOffset(2025, 11, 23, 0, 0, 0, TimeSpan.Zero), FakeTimers.Real);
         var fake = new FakeDify(time, FakeAuthMode.CookieBase64) { Secure = true };
         var settings = DifyAuthTests.Settings() with { DataDir = dir.Path, UsageTimeZone = usageZone };
         using var store = SqliteStore.Open(dir.Path, time);
-        using var source = DifyUsageSource.Create(settings, store, new CapturingLoggerFactory(), time, new(), fake);
+        using var source = DifyUsageSource.Create(settings, store, new FakeLogs(), time, new(), fake);
         var report = await source.ExtractAsync(from, to, fullRead: false, Ct);
         var events = await store.ReadEventsAsync(from, to, Ct).ToListAsync(Ct);
         return (events, report, fake);

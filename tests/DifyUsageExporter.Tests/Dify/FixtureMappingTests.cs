@@ -1,6 +1,5 @@
 using System.Text.Json;
 using DifyUsageExporter.Dify;
-using DifyUsageExporter.Tests.TestSupport;
 using Shouldly;
 using Xunit;
 

@@ -101,7 +101,7 @@ public sealed class LoginLockoutTests
     [Fact]
     public async Task A_locked_account_is_remembered_until_the_lock_expires_then_one_attempt_is_made()
     {
-        var clock = new ManualClock(T0);
+        var clock = new FakeTimeProvider(T0);
         await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.CookieBase64, Clock = clock, LoginLockoutDuration = TimeSpan.FromHours(24) }, Ct);
         using (var s = new SimSession(sim))
         {

@@ -1,7 +1,6 @@
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Dify;
 using DifyUsageExporter.Storage;
-using DifyUsageExporter.Tests.TestSupport;
 using DifyUsageExporter.Usage;
 using Simulators.Dify;
 
@@ -35,7 +34,7 @@ public sealed class SimHarness : IDisposable
     public DifySimulator Sim { get; }
     public TimeProvider Time { get; }
     public ExporterSettings Settings { get; }
-    public CapturingLoggerFactory Logs { get; } = new();
+    public FakeLogs Logs { get; } = new();
     public SecretRegistry Secrets { get; } = new();
     public SqliteStore Store { get; }
     public DifyUsageSource Source { get; }

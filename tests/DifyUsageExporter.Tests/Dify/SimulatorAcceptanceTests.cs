@@ -1,4 +1,3 @@
-using DifyUsageExporter.Tests.TestSupport;
 using Shouldly;
 using Simulators.Dify;
 using Xunit;
@@ -96,7 +95,7 @@ public class SimulatorAcceptanceTests
     {
         // Every request moves the shared clock 10 s forward; with a 2-minute TTL the session expires
         // every dozen requests, in the middle of listings and paging, with 6 requests in flight.
-        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 3, 20, 0, 0, 0, TimeSpan.Zero));
+        var clock = new FakeClock(new DateTimeOffset(2026, 3, 20, 0, 0, 0, TimeSpan.Zero), FakeTimers.Real);
         await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = mode, IsSecure = true, AccessTokenTtl = TimeSpan.FromMinutes(2), Clock = clock, RefreshReadsUnprefixedCookie = refreshReadsUnprefixedCookie, Workspace = Workspace(5) }, Ct);
         sim.BeforeRequest = _ => clock.Advance(TimeSpan.FromSeconds(10));
         using var run = new SimHarness(sim, clock, s => s with { DifyFetchConcurrency = 6 });
@@ -165,7 +164,7 @@ public class SimulatorAcceptanceTests
     public async Task Incremental_runs_read_less_and_keep_totals_and_completeness()
     {
         var now = new DateTimeOffset(2026, 3, 20, 0, 0, 0, TimeSpan.Zero);
-        var clock = new ManualTimeProvider(now);
+        var clock = new FakeClock(now, FakeTimers.Real);
         await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.Cookie, Clock = clock, Workspace = Workspace(41) }, Ct);
         using var run = new SimHarness(sim, clock);
         (await run.ExtractAsync(From, To, fullRead: false)).Failures.ShouldBeEmpty();
@@ -256,7 +255,7 @@ public class SimulatorIncrementalTests
     {
         var workspace = WorkspaceGenerator.Generate(new GeneratorOptions { Seed = 61 });
         var now = new DateTimeOffset(2026, 3, 14, 12, 0, 0, TimeSpan.Zero);
-        var clock = new ManualTimeProvider(now);
+        var clock = new FakeClock(now, FakeTimers.Real);
         await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.Cookie, Clock = clock, Workspace = workspace }, Ct);
         var from = new DateOnly(2026, 3, 2);
         var to = new DateOnly(2026, 3, 14);

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using DifyUsageExporter.Tests.Support;
 using Shouldly;
 using Xunit;
 

@@ -1,6 +1,5 @@
 using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
-using DifyUsageExporter.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Shouldly;
 using Xunit;
@@ -79,10 +78,10 @@ public class DaemonFailureTests
         (await daemon.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken)).ShouldBe(0);
     }
 
-    private static (CapturedEnvironment Cli, string Data) Environment(out ManualTimeProvider time)
+    private static (CapturedEnvironment Cli, string Data) Environment(out FakeClock time)
     {
         var dir = new TempDir();
-        time = new ManualTimeProvider(Start);
+        time = new FakeClock(Start);
         var data = Path.Combine(dir.Path, "data");
         var variables = ValidConfig.Variables(data);
         variables["HEALTHCHECK_ENABLED"] = "false";

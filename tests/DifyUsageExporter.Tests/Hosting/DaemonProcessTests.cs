@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using DifyUsageExporter.Tests.Support;
 using Shouldly;
 using Xunit;
 

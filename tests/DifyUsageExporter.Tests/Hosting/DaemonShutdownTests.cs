@@ -1,6 +1,5 @@
 using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
-using DifyUsageExporter.Tests.Support;
 using Shouldly;
 using Xunit;
 
@@ -20,7 +19,7 @@ public class DaemonShutdownTests
     public async Task A_stop_signal_waits_for_the_running_cycle_up_to_the_host_shutdown_timeout(bool cycleFinishesInTime, int expectedExitCode)
     {
         using var dir = new TempDir();
-        var time = new ManualTimeProvider(Start);
+        var time = new FakeClock(Start);
         var data = Path.Combine(dir.Path, "data");
         var variables = ValidConfig.Variables(data);
         variables["HEALTHCHECK_ENABLED"] = "false";

@@ -1,7 +1,6 @@
 using DifyUsageExporter.Cli;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
-using DifyUsageExporter.Tests.Support;
 using Shouldly;
 using Xunit;
 

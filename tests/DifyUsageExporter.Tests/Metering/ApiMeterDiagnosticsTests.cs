@@ -9,7 +9,7 @@ namespace DifyUsageExporter.Tests.Metering;
 
 public sealed class ApiMeterDiagnosticsTests
 {
-    private static readonly FastForwardClock Clock = new(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero));
+    private static readonly FakeClock Clock = new(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero), FakeTimers.FastForward);
 
     private static ExporterSettings Settings(Uri url, string token) => new()
     {

@@ -10,7 +10,7 @@ namespace DifyUsageExporter.Tests.Metering;
 
 public sealed class HttpOutputClientTests
 {
-    private static readonly FastForwardClock Clock = new(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero));
+    private static readonly FakeClock Clock = new(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero), FakeTimers.FastForward);
 
     [Theory]
     [InlineData(400, SendOutcome.Rejected)]
@@ -23,8 +23,8 @@ public sealed class HttpOutputClientTests
     {
         await using var meter = await FakeApiMeter.StartAsync("t0k3n-secret");
         meter.PersistentFault = MeterFault.Http(status);
-        var logs = new CapturingLoggerProvider();
-        using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
+        var logs = new FakeLogs();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(logs.Provider));
         using var client = new HttpOutputClient("API_Meter", meter.Url, "t0k3n-secret", TimeSpan.FromSeconds(10), 3, false, Clock, loggers.CreateLogger("t"), new SecretRegistry());
 
         var result = await client.PostAsync("{}", TestContext.Current.CancellationToken);
@@ -40,8 +40,8 @@ public sealed class HttpOutputClientTests
     public async Task A_schema_rejection_names_the_field_and_the_token_never_appears_in_logs()
     {
         await using var meter = await FakeApiMeter.StartAsync("t0k3n-secret");
-        var logs = new CapturingLoggerProvider();
-        using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
+        var logs = new FakeLogs();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(logs.Provider));
         var secrets = new SecretRegistry();
         using var client = new HttpOutputClient("API_Meter", meter.Url, "t0k3n-secret", TimeSpan.FromSeconds(10), 3, false, Clock, loggers.CreateLogger("t"), secrets);
 
@@ -85,7 +85,7 @@ public sealed class HttpOutputClientTests
         await using var meter = await FakeApiMeter.StartAsync("tok");
         var url = meter.Url;
         await meter.TakeDownAsync();
-        var clock = new FastForwardClock(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero));
+        var clock = new FakeClock(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero), FakeTimers.FastForward);
         using var client = new HttpOutputClient("API_Meter", url, "tok", TimeSpan.FromSeconds(5), 2, false, clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, new SecretRegistry());
 
         var result = await client.PostAsync("{}", TestContext.Current.CancellationToken);
@@ -105,7 +105,7 @@ public sealed class HttpOutputClientTests
     {
         await using var meter = await FakeApiMeter.StartAsync("tok");
         meter.PersistentFault = status == 429 ? MeterFault.RateLimited("0") : MeterFault.Http(status);
-        using var client = new HttpOutputClient("API_Meter", meter.Url, "tok", TimeSpan.FromSeconds(10), 1, false, new FastForwardClock(Clock.GetUtcNow()), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, new SecretRegistry());
+        using var client = new HttpOutputClient("API_Meter", meter.Url, "tok", TimeSpan.FromSeconds(10), 1, false, new FakeClock(Clock.GetUtcNow(), FakeTimers.FastForward), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, new SecretRegistry());
 
         var result = await client.PostAsync("{}", TestContext.Current.CancellationToken, expectedRecords: 1);
 
@@ -132,8 +132,8 @@ public sealed class HttpOutputClientTests
             nameof(MeterFault.Html200) => MeterFault.Html200,
             _ => MeterFault.CountZero,
         };
-        var logs = new CapturingLoggerProvider();
-        using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
+        var logs = new FakeLogs();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(logs.Provider));
         using var client = new HttpOutputClient("API_Meter", meter.Url, "t0k3n-secret", TimeSpan.FromSeconds(10), 3, false, Clock, loggers.CreateLogger("t"), new SecretRegistry());
 
         var result = await client.PostAsync(Body(), TestContext.Current.CancellationToken, expectedRecords: 1);

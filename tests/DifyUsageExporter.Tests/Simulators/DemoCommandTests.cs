@@ -1,4 +1,3 @@
-using DifyUsageExporter.Tests.Support;
 using Shouldly;
 using Simulators.Demo;
 using Xunit;

@@ -35,7 +35,7 @@ public sealed class DifySimulatorHookTests
     [Fact]
     public async Task Before_request_hook_can_expire_the_token_in_the_middle_of_a_run()
     {
-        var clock = new ManualClock(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero));
         await using var sim = await SimSession.StartAsync(new DifySimulatorOptions { Clock = clock, AccessTokenTtl = TimeSpan.FromMinutes(30) });
         var calls = 0;
         sim.BeforeRequest = key =>

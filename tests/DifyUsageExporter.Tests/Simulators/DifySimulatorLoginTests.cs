@@ -12,7 +12,7 @@ public sealed class DifySimulatorLoginTests
     [Fact]
     public async Task Cookie_mode_over_http_sets_bare_names_in_werkzeug_format()
     {
-        var clock = new ManualClock(T0);
+        var clock = new FakeTimeProvider(T0);
         await using var sim = await SimSession.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.Cookie, Clock = clock });
         using var s = new SimSession(sim);
         using var r = await s.LoginAsync();
@@ -99,7 +99,7 @@ public sealed class DifySimulatorLoginTests
     [Fact]
     public async Task Five_failures_lock_the_account_for_the_lock_duration_even_with_the_right_password()
     {
-        var clock = new ManualClock(T0);
+        var clock = new FakeTimeProvider(T0);
         await using var sim = await SimSession.StartAsync(new DifySimulatorOptions { Clock = clock, LoginLockoutDuration = TimeSpan.FromHours(24) });
         using var s = new SimSession(sim);
         for (var i = 0; i < 5; i++)

@@ -42,7 +42,7 @@ public sealed class DifySimulatorSessionTests
     [Fact]
     public async Task Bearer_with_csrf_cookie_works_and_a_stale_access_cookie_wins_over_a_fresh_bearer()
     {
-        var clock = new ManualClock(T0);
+        var clock = new FakeTimeProvider(T0);
         await using var sim = await SimSession.StartAsync(new DifySimulatorOptions { Clock = clock, AccessTokenTtl = TimeSpan.FromMinutes(10) });
         using var s = new SimSession(sim);
         (await s.LoginAsync()).Dispose();
@@ -64,7 +64,7 @@ public sealed class DifySimulatorSessionTests
     [Fact]
     public async Task Tokens_expire_on_the_injected_clock_and_refresh_rotates()
     {
-        var clock = new ManualClock(T0);
+        var clock = new FakeTimeProvider(T0);
         await using var sim = await SimSession.StartAsync(new DifySimulatorOptions { Clock = clock, AccessTokenTtl = TimeSpan.FromMinutes(5) });
         using var s = new SimSession(sim);
         (await s.LoginAsync()).Dispose();

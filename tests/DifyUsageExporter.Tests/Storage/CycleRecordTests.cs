@@ -1,5 +1,4 @@
 using DifyUsageExporter.Storage;
-using DifyUsageExporter.Tests.Support;
 using Shouldly;
 using Xunit;
 
@@ -13,7 +12,7 @@ public class CycleRecordTests
     public async Task Records_start_and_end_and_reads_the_last_cycle_and_last_success()
     {
         using var dir = new TempDir();
-        using var store = SqliteStore.Open(dir.Path, new ManualTimeProvider(T0));
+        using var store = SqliteStore.Open(dir.Path, new FakeTimeProvider(T0));
         var ct = TestContext.Current.CancellationToken;
         store.ReadLastCycle().ShouldBeNull();
 
@@ -30,7 +29,7 @@ public class CycleRecordTests
     public async Task A_cycle_left_unfinished_by_a_crashed_process_is_marked_abandoned_at_the_next_start()
     {
         using var dir = new TempDir();
-        using var store = SqliteStore.Open(dir.Path, new ManualTimeProvider(T0));
+        using var store = SqliteStore.Open(dir.Path, new FakeTimeProvider(T0));
         var ct = TestContext.Current.CancellationToken;
 
         await store.RecordCycleStartAsync("crashed", "schedule", T0, ct);

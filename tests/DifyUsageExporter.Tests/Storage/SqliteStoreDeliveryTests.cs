@@ -1,5 +1,4 @@
 using DifyUsageExporter.Storage;
-using DifyUsageExporter.Tests.Sync;
 using Shouldly;
 using Xunit;
 
@@ -11,7 +10,7 @@ public sealed class SqliteStoreDeliveryTests : IDisposable
     private readonly string dir = Path.Combine(Path.GetTempPath(), "due-store-" + Guid.NewGuid().ToString("N"));
     private readonly SqliteStore store;
 
-    public SqliteStoreDeliveryTests() => store = SqliteStore.Open(dir, new FastForwardClock(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero)));
+    public SqliteStoreDeliveryTests() => store = SqliteStore.Open(dir, new FakeClock(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero), FakeTimers.FastForward));
 
     public void Dispose()
     {

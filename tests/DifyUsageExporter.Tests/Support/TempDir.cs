@@ -22,6 +22,8 @@ public sealed class TempDir : IDisposable
     {
         try
         {
+            // Pooled SQLite connections keep the store's files open.
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(Path, recursive: true);
         }
         catch (IOException)

@@ -1,5 +1,4 @@
 using DifyUsageExporter.Sync;
-using DifyUsageExporter.Tests.Support;
 using Shouldly;
 using Xunit;
 

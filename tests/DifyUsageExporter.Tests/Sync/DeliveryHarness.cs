@@ -1,5 +1,4 @@
 using DifyUsageExporter.Configuration;
-using DifyUsageExporter.Metering;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
 using DifyUsageExporter.Usage;
@@ -20,14 +19,14 @@ public sealed class DeliveryHarness : IAsyncDisposable
     private readonly List<DeliveryService> deliveries = [];
     private readonly List<IDisposable> disposables = [];
 
-    private DeliveryHarness(string dir, FakeApiMeter meter, WebhookReceiver? webhook, FastForwardClock clock)
+    private DeliveryHarness(string dir, FakeApiMeter meter, WebhookReceiver? webhook, FakeClock clock)
     {
         Dir = dir;
         Meter = meter;
         Webhook = webhook;
         Clock = clock;
-        Logs = new CapturingLoggerProvider();
-        Loggers = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
+        Logs = new FakeLogs();
+        Loggers = LoggerFactory.Create(b => b.AddProvider(Logs.Provider).SetMinimumLevel(LogLevel.Trace));
     }
 
     public string Dir { get; }
@@ -36,9 +35,9 @@ public sealed class DeliveryHarness : IAsyncDisposable
 
     public WebhookReceiver? Webhook { get; }
 
-    public FastForwardClock Clock { get; }
+    public FakeClock Clock { get; }
 
-    public CapturingLoggerProvider Logs { get; }
+    public FakeLogs Logs { get; }
 
     public ILoggerFactory Loggers { get; }
 
@@ -58,7 +57,7 @@ public sealed class DeliveryHarness : IAsyncDisposable
         Directory.CreateDirectory(dir);
         var meter = await FakeApiMeter.StartAsync(Token);
         var receiver = webhook ? await WebhookReceiver.StartAsync() : null;
-        var harness = new DeliveryHarness(dir, meter, receiver, new FastForwardClock(new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.Zero)));
+        var harness = new DeliveryHarness(dir, meter, receiver, new FakeClock(new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.Zero), FakeTimers.FastForward));
         var settings = new ExporterSettings
         {
             DataDir = dir,

@@ -2,6 +2,7 @@ using System.CommandLine;
 using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Dify;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Sync;
 using Shouldly;
 using Simulators.Dify;
@@ -76,7 +77,7 @@ public sealed class EndToEndTests
         Error = new StringWriter(),
         Time = h.Clock,
         LoadSettings = () => h.Settings,
-        CreateLoggerFactory = (_, _) => LoggerFactory.Create(b => b.AddProvider(h.Logs)),
+        CreateLoggerFactory = (_, _) => LoggerFactory.Create(b => b.AddProvider(h.Logs.Provider)),
         Secrets = h.Secrets,
     };
 

@@ -1,7 +1,6 @@
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
-using DifyUsageExporter.Tests.Support;
 using DifyUsageExporter.Web;
 using Microsoft.Data.Sqlite;
 using Shouldly;
@@ -17,12 +16,12 @@ public sealed class MaintenanceJobsTests
     {
         using var dir = new TempDir();
         // 2026-03-09 18:00 UTC = 03:00 on 03-10 in Tokyo; "30 3 * * *" there fires at 18:30 UTC.
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 3, 9, 18, 0, 0, TimeSpan.Zero));
+        var time = new FakeClock(new DateTimeOffset(2026, 3, 9, 18, 0, 0, TimeSpan.Zero));
         using var store = SqliteStore.Open(dir.Path, time);
         var settings = new ExporterSettings { DataDir = dir.Path, CronTimeZone = TimeZoneInfo.FindSystemTimeZoneById("Asia/Tokyo"), BackupRetentionDays = 7 };
         var status = new CycleStatus { StartedAt = time.GetUtcNow() };
-        var logs = new CapturingLoggerProvider();
-        using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
+        var logs = new FakeLogs();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(logs.Provider));
         var jobs = new MaintenanceJobs(settings, store, status.Maintenance, time, loggers.CreateLogger<MaintenanceJobs>());
         using var stop = new CancellationTokenSource();
 
@@ -66,7 +65,7 @@ public sealed class MaintenanceJobsTests
     public async Task A_yearly_backup_schedule_waits_past_the_49_day_delay_limit_and_fires_on_its_day()
     {
         using var dir = new TempDir();
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 3, 9, 18, 0, 0, TimeSpan.Zero));
+        var time = new FakeClock(new DateTimeOffset(2026, 3, 9, 18, 0, 0, TimeSpan.Zero));
         using var store = SqliteStore.Open(dir.Path, time);
         var settings = new ExporterSettings { DataDir = dir.Path, CronTimeZone = TimeZoneInfo.Utc, BackupSchedule = "0 0 1 1 *", BackupRetentionDays = 7 };
         var status = new CycleStatus { StartedAt = time.GetUtcNow() };

@@ -3,7 +3,6 @@ using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
-using DifyUsageExporter.Tests.Support;
 using Shouldly;
 using Xunit;
 
@@ -19,7 +18,7 @@ public sealed class RunOnStartTests : IDisposable
     private static readonly DateTimeOffset LatestFiring = new(2025, 6, 10, 1, 0, 0, TimeSpan.Zero);
     private readonly TempDir dir = new();
     private readonly ConcurrentWriter log = new();
-    private readonly ManualTimeProvider time = new(Now);
+    private readonly FakeClock time = new(Now);
 
     [Theory]
     [InlineData(RunOnStart.Missed, true)]

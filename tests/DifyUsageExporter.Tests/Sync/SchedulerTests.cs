@@ -2,7 +2,6 @@ using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
-using DifyUsageExporter.Tests.Support;
 using Shouldly;
 using Xunit;
 
@@ -12,7 +11,7 @@ public sealed class SchedulerTests : IDisposable
 {
     private static readonly DateTimeOffset Start = new(2025, 6, 1, 0, 0, 30, TimeSpan.Zero);
     private readonly TempDir dir = new();
-    private readonly ManualTimeProvider time = new(Start);
+    private readonly FakeClock time = new(Start);
     private readonly ConcurrentWriter log = new();
     private readonly SqliteStore store;
     private readonly ILoggerFactory loggers;

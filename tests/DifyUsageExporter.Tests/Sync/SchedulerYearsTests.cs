@@ -3,8 +3,6 @@ using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
-using DifyUsageExporter.Tests.Support;
-using Microsoft.Extensions.Time.Testing;
 using Shouldly;
 using Xunit;
 

@@ -1,8 +1,9 @@
-using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
 using DifyUsageExporter.Tests.Cli;
+using DifyUsageExporter.Usage;
 using Microsoft.Data.Sqlite;
 using Shouldly;
 using Xunit;
@@ -96,7 +97,7 @@ public sealed class StoreVerifierTests
         // Day 1's key changed too, but its new total waits in the spool.
         Sql(h.Store, "UPDATE delivered_keys SET content_hash = 'older' WHERE record_key = '2026-03-02|openai|gpt-4o'");
         Sql(h.Store, "UPDATE day_extractions SET extracted_at = '2000-01-01T00:00:00.000Z' WHERE usage_date = '2026-03-02'");
-        var item = DifyUsageExporter.Metering.DeliveryService.ApiMeterItems(DifyUsageExporter.Usage.DailyAggregator.Aggregate(h.Source.Events.Where(e => e.UsageDate == Day1)));
+        var item = DifyUsageExporter.Sync.DeliveryService.ApiMeterItems(DifyUsageExporter.Usage.DailyAggregator.Aggregate(h.Source.Events.Where(e => e.UsageDate == Day1)));
         await h.Store.EnqueueAsync("api_meter", item, 500, false, Ct);
 
         var report = StoreVerifier.Verify(h.Store, full: true);
@@ -154,5 +155,49 @@ public sealed class StoreVerifierTests
         await h.ExportAsync(Day1, day5);
         h.Meter.Rows().Single(r => r.UsageDate == "2026-03-02").ShouldBe(day1Row);
         h.Logs.Lines.ShouldContain(l => l.Contains("Usage day 2026-03-02 is not exported: ledger retention removed its events"));
+    }
+    [Fact]
+    public async Task A_stored_daily_total_that_differs_from_its_events_is_a_violation_and_repair_lets_the_next_cycle_re_sum_it()
+    {
+        await using var h = await DeliveredAsync();
+        var delivered = h.Meter.Rows().ToList();
+        // The cycle sends from daily_totals; make two of them disagree with the events behind them.
+        Sql(h.Store, "UPDATE daily_totals SET input_tokens = 999 WHERE usage_date = '2026-03-02'");
+        Sql(h.Store, "DELETE FROM daily_totals WHERE usage_date = '2026-03-03'");
+
+        var run = await CliHarness.InvokeAsync(h, "verify");
+
+        run.ExitCode.ShouldBe(ExitCodes.Failure, run.Out);
+        var violations = run.Out.Split('\n').Where(l => l.StartsWith("VIOLATION: ", StringComparison.Ordinal)).ToList();
+        violations.Count.ShouldBe(2, run.Out);
+        // Day 1's events: 100+1 input, 50+2 output, 2 requests; day 2's: 70/30, 1 request.
+        violations.ShouldContain(l => l.Contains("daily total 2026-03-02|openai|gpt-4o: stored (input 999, output 52, requests 2") && l.Contains("add up to (input 101, output 52, requests 2") && l.Contains("verify --repair"));
+        violations.ShouldContain(l => l.Contains("daily total 2026-03-03|anthropic|claude-3-5-sonnet: stored nothing") && l.Contains("add up to (input 70, output 30, requests 1, cost 0.5 USD)"));
+
+        (await CliHarness.InvokeAsync(h, "verify", "--file", h.Store.Path, "--repair")).ExitCode.ShouldBe(ExitCodes.Usage);
+        var repair = await CliHarness.InvokeAsync(h, "verify", "--repair");
+        repair.Out.ShouldContain("repair: marked 2026-03-02, 2026-03-03 for re-aggregation");
+        var again = await CliHarness.InvokeAsync(h, "verify");
+        again.ExitCode.ShouldBe(ExitCodes.Success, again.Out);
+
+        // The next cycle re-sums both days from their events: API_Meter keeps the true totals.
+        (await h.ExportAsync(Day1, Day2)).Outcome.ShouldBe(CycleOutcome.Success);
+        h.Meter.Rows().ShouldBe(delivered);
+        var after = await CliHarness.InvokeAsync(h, "verify");
+        after.ExitCode.ShouldBe(ExitCodes.Success, after.Out);
+    }
+
+    [Fact]
+    public async Task A_day_marked_for_re_aggregation_is_not_judged_until_the_next_cycle_re_sums_it()
+    {
+        await using var h = await DeliveredAsync();
+        Sql(h.Store, "UPDATE daily_totals SET output_tokens = 1 WHERE usage_date = '2026-03-02'");
+        Sql(h.Store, "INSERT INTO dirty_days (usage_date) VALUES ('2026-03-02')");
+
+        StoreVerifier.Verify(h.Store, full: true).Violations.ShouldBeEmpty();
+
+        // Once the mark is gone without a re-sum, the stale figure is found.
+        Sql(h.Store, "DELETE FROM dirty_days");
+        StoreVerifier.Verify(h.Store, full: false).StaleTotalDays.ShouldBe([Day1]);
     }
 }

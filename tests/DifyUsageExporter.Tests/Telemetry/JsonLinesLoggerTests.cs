@@ -1,7 +1,6 @@
 using System.Text.Json;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Hosting;
-using DifyUsageExporter.Tests.Support;
 using Shouldly;
 using Xunit;
 
@@ -14,7 +13,7 @@ public class JsonLinesLoggerTests
     private static (ILoggerFactory Factory, StringWriter Output) Create(LogLevelSetting level = LogLevelSetting.Debug, SecretRegistry? secrets = null)
     {
         var output = new StringWriter();
-        return (Logging.CreateFactory(level, output, secrets ?? new SecretRegistry(), new ManualTimeProvider(Now)), output);
+        return (Logging.CreateFactory(level, output, secrets ?? new SecretRegistry(), new FakeTimeProvider(Now)), output);
     }
 
     [Fact]

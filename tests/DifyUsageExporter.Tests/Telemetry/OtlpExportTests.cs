@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Sockets;
 using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Sync;
-using DifyUsageExporter.Tests.Support;
 using DifyUsageExporter.Web;
 using Shouldly;
 using Simulators.Dify;

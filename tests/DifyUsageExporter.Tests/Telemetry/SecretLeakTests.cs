@@ -1,7 +1,6 @@
 using System.CommandLine;
 using DifyUsageExporter.Cli;
 using DifyUsageExporter.Sync;
-using DifyUsageExporter.Tests.Support;
 using Shouldly;
 using Xunit;
 

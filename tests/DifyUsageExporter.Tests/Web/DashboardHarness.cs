@@ -1,6 +1,5 @@
 using System.Globalization;
 using DifyUsageExporter.Hosting;
-using DifyUsageExporter.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Shouldly;
 using Simulators.Dify;

@@ -4,7 +4,6 @@ using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
-using DifyUsageExporter.Tests.Support;
 using DifyUsageExporter.Usage;
 using Shouldly;
 using Xunit;
@@ -21,7 +20,7 @@ public class HealthReconcileTests
     {
         using var dir = new TempDir();
         var ct = TestContext.Current.CancellationToken;
-        var time = new ManualTimeProvider(T0);
+        var time = new FakeClock(T0);
         var report = new ReconcileReport(T0, new DateOnly(2026, 7, 1), new DateOnly(2026, 7, 2), "Asia/Tokyo",
         [
             new ReconcileRow("app-1", "Agent Workflow", "workflow", new DateOnly(2026, 7, 1), 900, 0.01m, 1000, null, ReconcileStatus.Unexplained, "the ledger has 100 tokens less than Dify"),

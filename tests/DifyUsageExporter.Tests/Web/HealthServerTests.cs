@@ -6,7 +6,6 @@ using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
 using DifyUsageExporter.Telemetry;
-using DifyUsageExporter.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Shouldly;
 using Xunit;
@@ -22,7 +21,7 @@ public sealed class HealthServerTests : IDisposable
     private const string Cron = "0 1 * * *";
     private static readonly DateTimeOffset Day1 = new(2025, 6, 1, 0, 0, 0, TimeSpan.Zero);
     private readonly TempDir dir = new();
-    private readonly ManualTimeProvider time = new(Day1);
+    private readonly FakeClock time = new(Day1);
     private readonly SqliteStore store;
     private readonly ILoggerFactory loggers;
     private readonly ConcurrentWriter log = new();
