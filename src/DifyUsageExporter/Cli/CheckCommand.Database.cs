@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DifyUsageExporter.Hosting;
 
 namespace DifyUsageExporter.Cli;
 

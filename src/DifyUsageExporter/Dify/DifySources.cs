@@ -1,6 +1,5 @@
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Dify.Database;
-using DifyUsageExporter.Storage;
 using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Dify;
@@ -10,7 +9,7 @@ public static class DifySources
 {
     /// <summary>Creates the configured source; the caller disposes it.</summary>
     /// <param name="handler">Tests point the console client at a fake; unused by the database source.</param>
-    public static IUsageSourceWithDispose Create(ExporterSettings settings, SqliteStore store, ILoggerFactory loggers, TimeProvider time, SecretRegistry secrets, HttpMessageHandler? handler = null) =>
+    public static IUsageSourceWithDispose Create(ExporterSettings settings, ILedgerWriter store, ILoggerFactory loggers, TimeProvider time, SecretRegistry secrets, HttpMessageHandler? handler = null) =>
         settings.DifySource == DifySource.Database
             ? new Adapter(new DatabaseUsageSource(settings, store, loggers, time))
             : new Adapter(DifyUsageSource.Create(settings, store, loggers, time, secrets, handler));

@@ -219,7 +219,7 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
     /// Records each window day as complete exactly when no app failed on it (and the apps skipped for an
     /// unknown mode); returns the failures in report order. Shared by the console and database sources.
     /// </summary>
-    internal static async Task<List<AppDayFailure>> RecordDaysAsync(SqliteStore store, UsageWindow window, IEnumerable<AppDayFailure> all, IReadOnlyList<string> unknown, DateTimeOffset started, CancellationToken cancellationToken)
+    internal static async Task<List<AppDayFailure>> RecordDaysAsync(ILedgerWriter store, UsageWindow window, IEnumerable<AppDayFailure> all, IReadOnlyList<string> unknown, DateTimeOffset started, CancellationToken cancellationToken)
     {
         var failures = all.OrderBy(f => f.UsageDate).ThenBy(f => f.AppName, StringComparer.Ordinal).ToList();
         var days = window.Days().Select(day =>

@@ -1,4 +1,3 @@
-using DifyUsageExporter.Storage;
 using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Dify.Database;
@@ -17,7 +16,7 @@ internal sealed class DatabaseTarget(DifyAppInfo info)
 /// State of one database extraction: the targets by id, the ledger write buffer (whole sources, flushed in
 /// batches as the console source does), per-day failures and agent zero-usage counts.
 /// </summary>
-internal sealed class DatabaseRun(UsageWindow window, IReadOnlyList<DatabaseTarget> targets, SqliteStore store)
+internal sealed class DatabaseRun(UsageWindow window, IReadOnlyList<DatabaseTarget> targets, ILedgerWriter store)
 {
     private const int FlushSources = 256;
     private const int FlushEvents = 2000;

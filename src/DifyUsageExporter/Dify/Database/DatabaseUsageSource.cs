@@ -1,5 +1,4 @@
 using DifyUsageExporter.Configuration;
-using DifyUsageExporter.Storage;
 using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Dify.Database;
@@ -13,12 +12,12 @@ namespace DifyUsageExporter.Dify.Database;
 public sealed partial class DatabaseUsageSource : IUsageSource, IDisposable
 {
     private readonly ExporterSettings settings;
-    private readonly SqliteStore store;
+    private readonly ILedgerWriter store;
     private readonly DifyDatabase database;
     private readonly ILogger logger;
     private readonly TimeProvider time;
 
-    public DatabaseUsageSource(ExporterSettings settings, SqliteStore store, ILoggerFactory loggerFactory, TimeProvider time)
+    public DatabaseUsageSource(ExporterSettings settings, ILedgerWriter store, ILoggerFactory loggerFactory, TimeProvider time)
     {
         this.settings = settings;
         this.store = store;
