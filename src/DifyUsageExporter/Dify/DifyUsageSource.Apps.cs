@@ -17,12 +17,16 @@ public sealed partial class DifyUsageSource
         private readonly Lock gate = new();
         private Dictionary<string, IReadOnlyList<UsageEvent>> pending = new(StringComparer.Ordinal);
         private int pendingEvents;
+        private long events;
         private volatile bool failed;
 
         public ExtractionRun Run { get; } = run;
         public DifyAppInfo App { get; set; } = app;
         public DateTimeOffset ReadFrom { get; } = readFrom;
         public bool Failed => failed;
+
+        /// <summary>Usage events of this app read in this extraction (for its info line).</summary>
+        public long Events => Interlocked.Read(ref events);
 
         /// <summary>True when the instant is in the window and not before this app's read start.</summary>
         public bool InRange(DateTimeOffset instant) => instant >= ReadFrom && Run.Window.Contains(instant);
@@ -41,6 +45,7 @@ public sealed partial class DifyUsageSource
             {
                 pending[sourceId] = events;
                 pendingEvents += events.Count;
+                Interlocked.Add(ref this.events, events.Count);
                 if (pending.Count >= FlushSources || pendingEvents >= FlushEvents)
                 {
                     batch = Swap();
@@ -148,6 +153,8 @@ public sealed partial class DifyUsageSource
             await scope.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        span?.SetTag("dify_exporter.events", scope.Events);
+        DifyLog.AppExtracted(logger, scope.App.Name, scope.App.Id, wire.Mode ?? "?", scope.Events, scope.Failed ? "incomplete" : "complete");
         if (!scope.Failed)
         {
             // Advance only after everything is stored, never past (extraction start − settle)

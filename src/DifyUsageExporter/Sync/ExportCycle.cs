@@ -9,6 +9,7 @@ namespace DifyUsageExporter.Sync;
 
 /// <summary>What one export should do. Null dates = the configured DIFY_FETCH_PERIOD window.</summary>
 /// <param name="FullRead">Ignore extraction watermarks and re-read the whole window.</param>
+/// <param name="SummaryLine">Log the summary line (the `export` command; a cycle's executor logs its own).</param>
 /// <param name="DryRun">Extract and aggregate, print the exact request bodies to <paramref name="DryRunOutput"/>, send and spool nothing.</param>
 public sealed record ExportOptions(
     DateOnly? From = null,
@@ -16,7 +17,8 @@ public sealed record ExportOptions(
     bool Force = false,
     bool DryRun = false,
     bool FullRead = false,
-    TextWriter? DryRunOutput = null);
+    TextWriter? DryRunOutput = null,
+    bool SummaryLine = false);
 
 /// <summary>What an export did.</summary>
 public sealed record ExportResult(
@@ -306,7 +308,13 @@ public sealed class ExportCycle : ICycleRunner
             await NotifyAsync(outcome, summary, cancellationToken).ConfigureAwait(false);
         }
 
-        SyncLog.Finished(logger, runId, outcome.ToString(), summary);
+        if (options.SummaryLine)
+        {
+            // The `export` command has no cycle executor: this is its one summary line.
+            var name = outcome.ToString().ToLowerInvariant();
+            var level = SyncLog.SummaryLevel(name);
+            SyncLog.Finished(logger, level, runId, name, summary);
+        }
         return new ExportResult(outcome, summary, from, to, incomplete, totals, changed, delivered, spool.Count - dead, dead);
     }
 
