@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Dify;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Metering;
 using DifyUsageExporter.Storage;
 

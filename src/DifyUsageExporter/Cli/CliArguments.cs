@@ -1,4 +1,5 @@
 using System.Globalization;
+using DifyUsageExporter.Hosting;
 
 namespace DifyUsageExporter.Cli;
 

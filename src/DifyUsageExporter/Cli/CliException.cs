@@ -1,3 +1,5 @@
+using DifyUsageExporter.Hosting;
+
 namespace DifyUsageExporter.Cli;
 
 /// <summary>A user-facing error of a command: the message is printed to stderr as is, then the process exits with <see cref="ExitCode"/>.</summary>

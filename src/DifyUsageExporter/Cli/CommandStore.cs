@@ -1,4 +1,5 @@
 using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
 
 namespace DifyUsageExporter.Cli;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Telemetry;
 
 namespace DifyUsageExporter.Cli;

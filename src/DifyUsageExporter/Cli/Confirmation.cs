@@ -1,3 +1,5 @@
+using DifyUsageExporter.Hosting;
+
 namespace DifyUsageExporter.Cli;
 
 /// <summary>Asks before destructive commands; without a terminal to answer, --yes is required.</summary>

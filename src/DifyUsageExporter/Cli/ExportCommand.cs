@@ -2,16 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Metering;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
 using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Cli;
-
-/// <summary>Builds the usage source (the Dify extractor in production) for a command run.</summary>
-public delegate IUsageSource UsageSourceFactory(ExporterSettings settings, SqliteStore store, ILoggerFactory loggers, CommandEnvironment env);
 
 /// <summary>
 /// <c>export --from YYYY-MM-DD --to YYYY-MM-DD [--dry-run] [--force] [--format jsonl|csv --output FILE [--rows keys|events]]</c>:

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Telemetry;
 
 namespace DifyUsageExporter.Cli;

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using DifyUsageExporter.Dify;
+using DifyUsageExporter.Hosting;
+using DifyUsageExporter.Sync;
 using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Cli;

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using DifyUsageExporter.Metering;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
+using DifyUsageExporter.Sync;
 
 namespace DifyUsageExporter.Cli;
 

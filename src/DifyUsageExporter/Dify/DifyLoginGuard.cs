@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using DifyUsageExporter.Storage;
+using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Dify;
 
@@ -16,7 +16,7 @@ namespace DifyUsageExporter.Dify;
 /// never the password — and the same credentials are not sent again until they change or
 /// <c>check --dify</c> succeeds; a lock is remembered until it must have expired, then one attempt.
 /// </summary>
-public sealed class DifyLoginGuard(SqliteStore store, TimeProvider time)
+public sealed class DifyLoginGuard(IStateStore store, TimeProvider time)
 {
     /// <summary>Dify's default LOGIN_LOCKOUT_DURATION.</summary>
     public static readonly TimeSpan LockDuration = TimeSpan.FromHours(24);

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using DifyUsageExporter.Storage;
 using DifyUsageExporter.Telemetry;
 using DifyUsageExporter.Usage;
 
@@ -12,7 +11,7 @@ public sealed partial class DifyUsageSource
     private const int FlushEvents = 1000;
 
     /// <summary>One app's extraction: its read range, failure flag and write buffer.</summary>
-    private sealed class AppScope(ExtractionRun run, DifyAppInfo app, DateTimeOffset readFrom, SqliteStore store)
+    private sealed class AppScope(ExtractionRun run, DifyAppInfo app, DateTimeOffset readFrom, ILedgerWriter store)
     {
         private readonly Lock gate = new();
         private Dictionary<string, IReadOnlyList<UsageEvent>> pending = new(StringComparer.Ordinal);

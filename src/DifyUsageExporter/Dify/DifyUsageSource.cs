@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using DifyUsageExporter.Configuration;
-using DifyUsageExporter.Storage;
 using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Dify;
@@ -26,19 +25,19 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
     internal static readonly HashSet<string> KnownModes = new(StringComparer.Ordinal) { "chat", "agent-chat", "completion", "advanced-chat", "workflow", "agent" };
 
     private readonly ExporterSettings settings;
-    private readonly SqliteStore store;
+    private readonly ILedgerWriter store;
     private readonly DifyConsoleClient client;
     private readonly bool ownsClient;
     private readonly ILogger logger;
     private readonly TimeProvider time;
 
     /// <summary>Uses an existing client (shared with <c>check</c> or tests); the caller disposes it.</summary>
-    public DifyUsageSource(ExporterSettings settings, SqliteStore store, DifyConsoleClient client, ILoggerFactory loggerFactory, TimeProvider time)
+    public DifyUsageSource(ExporterSettings settings, ILedgerWriter store, DifyConsoleClient client, ILoggerFactory loggerFactory, TimeProvider time)
         : this(settings, store, client, false, loggerFactory, time)
     {
     }
 
-    private DifyUsageSource(ExporterSettings settings, SqliteStore store, DifyConsoleClient client, bool ownsClient, ILoggerFactory loggerFactory, TimeProvider time)
+    private DifyUsageSource(ExporterSettings settings, ILedgerWriter store, DifyConsoleClient client, bool ownsClient, ILoggerFactory loggerFactory, TimeProvider time)
     {
         this.settings = settings;
         this.store = store;
@@ -52,7 +51,7 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
 
     /// <summary>Creates the source with its own <see cref="DifyConsoleClient"/> (disposed with the source).</summary>
     /// <param name="handler">Tests pass an HTTP handler; null = the TLS-configured Dify handler.</param>
-    public static DifyUsageSource Create(ExporterSettings settings, SqliteStore store, ILoggerFactory loggerFactory, TimeProvider time, SecretRegistry secrets, HttpMessageHandler? handler = null) =>
+    public static DifyUsageSource Create(ExporterSettings settings, ILedgerWriter store, ILoggerFactory loggerFactory, TimeProvider time, SecretRegistry secrets, HttpMessageHandler? handler = null) =>
         new(settings, store, new DifyConsoleClient(settings, secrets, loggerFactory, time, handler), true, loggerFactory, time);
 
     /// <inheritdoc />

@@ -1,7 +1,7 @@
-using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
+using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Hosting;
 
@@ -10,3 +10,6 @@ namespace DifyUsageExporter.Hosting;
 /// where the real <c>ExportCycle</c> is plugged in (<see cref="Composition.CycleRunner"/>).
 /// </summary>
 public delegate ICycleRunner CycleRunnerFactory(ExporterSettings settings, SqliteStore store, ILoggerFactory loggers, CommandEnvironment environment);
+
+/// <summary>Builds the usage source (the Dify extractor in production) for a command run (<see cref="Composition.UsageSource"/>).</summary>
+public delegate IUsageSource UsageSourceFactory(ExporterSettings settings, SqliteStore store, ILoggerFactory loggers, CommandEnvironment env);

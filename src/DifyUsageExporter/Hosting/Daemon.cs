@@ -1,5 +1,4 @@
 using System.Reflection;
-using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
@@ -83,7 +82,7 @@ public sealed class Daemon(CommandEnvironment env, CycleRunnerFactory runnerFact
             var last = store.ReadLastCycle();
             status.Restore(last?.StartedAt, last?.FinishedAt, last?.Outcome, store.ReadLastCaughtUpCycle()?.FinishedAt);
             // OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set; disposed (flushed) last, after the cycle.
-            using var telemetry = OtlpTelemetry.Start(settings.Otlp, Version, status, env.Time, loggers);
+            using var telemetry = OtlpTelemetry.Start(settings.Otlp, Version, () => CycleStatusGauges.Create(status, env.Time), env.Time, loggers);
             var runner = runnerFactory(settings, store, loggers, env);
             using var ownedRunner = runner as IDisposable;
             var executor = new CycleExecutor(runner, store, status, env.Time, loggers.CreateLogger<CycleExecutor>());

@@ -1,6 +1,5 @@
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Dify;
-using DifyUsageExporter.Metering;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
 

@@ -1,4 +1,3 @@
-using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
 
 namespace DifyUsageExporter.Hosting;

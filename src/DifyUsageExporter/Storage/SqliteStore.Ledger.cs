@@ -5,12 +5,6 @@ using Microsoft.Data.Sqlite;
 
 namespace DifyUsageExporter.Storage;
 
-/// <summary>Completeness of one usage day after the latest extraction that covered it.</summary>
-public sealed record DayExtraction(DateOnly UsageDate, bool Complete, IReadOnlyList<string> IncompleteApps, string TimeZone, DateTimeOffset ExtractedAt);
-
-/// <summary>Where an app's incremental extraction stands.</summary>
-public sealed record AppWatermark(string AppId, string AppName, DateTimeOffset Watermark, DateTimeOffset UpdatedAt);
-
 public sealed partial class SqliteStore
 {
     private static readonly string[] EventTextParameters = ["$id", "$src", "$app", "$appName", "$mode", "$user", "$userType", "$at", "$date", "$provider", "$model", "$cur", "$cost", "$now"];

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DifyUsageExporter.Usage;
 using Microsoft.Data.Sqlite;
 
 namespace DifyUsageExporter.Storage;
@@ -9,7 +10,7 @@ namespace DifyUsageExporter.Storage;
 /// delivery/spool, cycles. Writes from one process are serialised by <see cref="WriteGate"/> so
 /// parallel extraction never sees SQLITE_BUSY; other processes wait up to the busy timeout.
 /// </summary>
-public sealed partial class SqliteStore : IDisposable
+public sealed partial class SqliteStore : ILedgerWriter, IDisposable
 {
     public const string FileName = "exporter.db";
 

@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using DifyUsageExporter.Configuration;
-using DifyUsageExporter.Sync;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -34,7 +33,7 @@ public sealed class OtlpTelemetry : IDisposable
     }
 
     /// <summary>Starts the OTLP pipelines, or returns null when no endpoint is configured.</summary>
-    public static OtlpTelemetry? Start(OtlpSettings settings, string version, CycleStatus status, TimeProvider time, ILoggerFactory loggers)
+    public static OtlpTelemetry? Start(OtlpSettings settings, string version, Func<Meter> statusGauges, TimeProvider time, ILoggerFactory loggers)
     {
         if (settings.Endpoint is not { } endpoint)
         {
@@ -52,7 +51,7 @@ public sealed class OtlpTelemetry : IDisposable
             .AddSource(ExporterTracing.SourceName)
             .AddOtlpExporter(o => Configure(o, settings, "v1/traces"))
             .Build();
-        var statusMeter = StatusGauges(status, time);
+        var statusMeter = statusGauges();
         var meter = Sdk.CreateMeterProviderBuilder()
             .SetResourceBuilder(resource)
             .AddMeter(CycleMetrics.MeterName, statusMeter.Name)
@@ -85,21 +84,6 @@ public sealed class OtlpTelemetry : IDisposable
         options.Endpoint = settings.Protocol == OtlpWireProtocol.Grpc ? settings.Endpoint! : new Uri($"{baseUrl}/{signalPath}");
         // The SDK splits on ',' and '=' and URL-decodes values: hand it the values encoded again.
         options.Headers = settings.Headers.Count == 0 ? null : string.Join(",", settings.Headers.Select(h => $"{h.Key}={Uri.EscapeDataString(h.Value)}"));
-    }
-
-    /// <summary>The cycle gauges of GET /metrics, under the same names, for OTLP.</summary>
-    private static Meter StatusGauges(CycleStatus status, TimeProvider time)
-    {
-        var meter = new Meter(CycleMetrics.MeterName + ".Status");
-        static IEnumerable<Measurement<double>> At(DateTimeOffset? at) =>
-            at is { } v ? [new Measurement<double>(v.ToUnixTimeMilliseconds() / 1000.0)] : [];
-        meter.CreateObservableGauge("dify_exporter_uptime_seconds", () => (time.GetUtcNow() - status.StartedAt).TotalSeconds, "s", "Seconds since the exporter started.");
-        meter.CreateObservableGauge("dify_exporter_cycle_running", () => status.Running ? 1 : 0, description: "1 while an export cycle runs.");
-        meter.CreateObservableGauge("dify_exporter_last_cycle_start_timestamp_seconds", () => At(status.LastStart), "s", "Start of the last cycle (Unix time).");
-        meter.CreateObservableGauge("dify_exporter_last_cycle_end_timestamp_seconds", () => At(status.LastEnd), "s", "End of the last cycle (Unix time).");
-        meter.CreateObservableGauge("dify_exporter_last_success_timestamp_seconds", () => At(status.LastSuccess), "s", "End of the last successful cycle (Unix time).");
-        meter.CreateObservableGauge("dify_exporter_next_run_timestamp_seconds", () => At(status.NextRun), "s", "Next scheduled cycle (Unix time).");
-        return meter;
     }
 
     /// <summary>The endpoint without user info, query or fragment (they could carry credentials).</summary>

@@ -4,7 +4,14 @@ namespace DifyUsageExporter.Usage;
 public readonly record struct DailyKey(DateOnly UsageDate, string Provider, string Model)
 {
     /// <summary>Stable text form used as the spool and delivered-key identity.</summary>
-    public override string ToString() => $"{UsageDate:yyyy-MM-dd}|{Provider}|{Model}";
+    public override string ToString() => $"{Iso.Day(UsageDate)}|{Provider}|{Model}";
+
+    /// <summary>The key of a <see cref="ToString"/> text, or null when it is not one.</summary>
+    public static DailyKey? TryParse(string text)
+    {
+        var parts = text.Split('|', 3);
+        return parts.Length == 3 && Iso.TryParseDay(parts[0]) is { } day ? new DailyKey(day, parts[1], parts[2]) : null;
+    }
 }
 
 /// <summary>A day's complete totals for one key. <see cref="Cost"/> is already rounded to 7 decimals.</summary>

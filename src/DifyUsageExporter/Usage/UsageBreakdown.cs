@@ -1,5 +1,3 @@
-using DifyUsageExporter.Configuration;
-
 namespace DifyUsageExporter.Usage;
 
 public sealed record AppUsage(string Period, string AppId, string AppName, long InputTokens, long OutputTokens, long RequestCount, decimal Cost, string Currency)
@@ -29,8 +27,8 @@ public sealed record UsageBreakdown(
     IReadOnlyList<UserUsage> Users,
     IReadOnlyList<ModelUsage> Models)
 {
-    /// <summary>Aggregates a stream of events by <paramref name="period"/>; costs rounded half away from zero to 7 decimals.</summary>
-    public static async Task<UsageBreakdown> BuildAsync(IAsyncEnumerable<UsageEvent> events, AggregationPeriod period, Func<DateOnly, bool>? days, CancellationToken cancellationToken)
+    /// <summary>Aggregates a stream of events by the period <paramref name="periodOf"/> names for each day; costs rounded half away from zero to 7 decimals.</summary>
+    public static async Task<UsageBreakdown> BuildAsync(IAsyncEnumerable<UsageEvent> events, Func<DateOnly, string> periodOf, Func<DateOnly, bool>? days, CancellationToken cancellationToken)
     {
         var apps = new Dictionary<(string, string), Acc>();
         var workspace = new Dictionary<string, Acc>();
@@ -43,7 +41,7 @@ public sealed record UsageBreakdown(
                 continue;
             }
 
-            var label = ReportPeriods.Label(e.UsageDate, period);
+            var label = periodOf(e.UsageDate);
             var provider = ProviderModelNormalizer.NormalizeProvider(e.Provider);
             var model = ProviderModelNormalizer.NormalizeModel(e.Model);
             Get(apps, (label, e.AppId)).Add(e);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Dify;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Tests.Dify;
 using Shouldly;
 using Simulators.Dify;

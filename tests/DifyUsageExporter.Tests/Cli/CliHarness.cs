@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DifyUsageExporter.Cli;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Tests.Sync;
 
 namespace DifyUsageExporter.Tests.Cli;

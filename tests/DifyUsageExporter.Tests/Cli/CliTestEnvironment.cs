@@ -1,5 +1,5 @@
-using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Hosting;
 
 namespace DifyUsageExporter.Tests.Cli;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using DifyUsageExporter.Cli;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Tests.Sync;
 using DifyUsageExporter.Usage;
 using Shouldly;

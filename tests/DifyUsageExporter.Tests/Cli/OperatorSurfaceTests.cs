@@ -1,4 +1,5 @@
 using DifyUsageExporter.Cli;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Sync;
 using DifyUsageExporter.Tests.Sync;
 using Shouldly;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Hosting;
 using Shouldly;
 using Simulators.Dify;
 using Xunit;

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
-using DifyUsageExporter.Dify;
+using DifyUsageExporter.Hosting;
+using DifyUsageExporter.Sync;
 using DifyUsageExporter.Tests.Cli;
 using DifyUsageExporter.Usage;
 using Shouldly;

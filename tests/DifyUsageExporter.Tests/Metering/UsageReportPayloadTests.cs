@@ -19,7 +19,7 @@ public sealed class UsageReportPayloadTests
 
     private static async Task<JsonElement> BuildAsync(OutputMode mode, AggregationPeriod period)
     {
-        var breakdown = await UsageBreakdown.BuildAsync(Events.ToAsyncEnumerable(), period, null, TestContext.Current.CancellationToken);
+        var breakdown = await UsageBreakdown.BuildAsync(Events.ToAsyncEnumerable(), d => ReportPeriods.Label(d, period), null, TestContext.Current.CancellationToken);
         var tokyo = TimeZoneInfo.FindSystemTimeZoneById("Asia/Tokyo");
         return JsonDocument.Parse(UsageReportPayload.Build(mode, period, new DateOnly(2024, 12, 30), new DateOnly(2025, 1, 2), tokyo, breakdown)).RootElement.Clone();
     }

@@ -1,4 +1,5 @@
 using DifyUsageExporter.Cli;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
 using Shouldly;
 using Xunit;

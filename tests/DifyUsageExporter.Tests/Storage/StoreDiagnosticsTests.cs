@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using DifyUsageExporter.Storage;
+using DifyUsageExporter.Usage;
 using Microsoft.Data.Sqlite;
 using Shouldly;
 using Xunit;

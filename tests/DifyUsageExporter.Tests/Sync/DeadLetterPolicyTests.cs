@@ -1,4 +1,4 @@
-using DifyUsageExporter.Cli;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
 using DifyUsageExporter.Tests.Cli;
@@ -172,7 +172,7 @@ public sealed class DeadLetterPolicyTests
         var ct = TestContext.Current.CancellationToken;
         await h.Source.ExtractAsync(D1, D3, true, ct);
         var totals = DailyAggregator.Aggregate(await h.Store.ReadEventsAsync(D1, D3, ct).ToListAsync(ct));
-        await h.Store.EnqueueAsync("api_meter", DifyUsageExporter.Metering.DeliveryService.ApiMeterItems(totals), 500, false, ct);
+        await h.Store.EnqueueAsync("api_meter", DifyUsageExporter.Sync.DeliveryService.ApiMeterItems(totals), 500, false, ct);
         // What the old policy left: every batch dead after "not attempted: the target was unreachable".
         await h.Store.MarkFailedAsync(await h.Store.ReadOutboxAsync(null, null, null, ct), 0, "not attempted: the target was unreachable earlier in this cycle", true, 1, ct);
         (await h.Store.ReadOutboxAsync(null, null, OutboxRow.Dead, ct)).Count.ShouldBe(7);

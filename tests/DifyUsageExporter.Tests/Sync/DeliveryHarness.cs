@@ -1,5 +1,4 @@
 using DifyUsageExporter.Configuration;
-using DifyUsageExporter.Metering;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
 using DifyUsageExporter.Usage;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Dify;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Sync;
 using Shouldly;
 using Simulators.Dify;

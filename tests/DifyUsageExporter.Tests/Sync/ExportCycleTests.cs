@@ -174,7 +174,7 @@ public sealed class ExportCycleTests
         h.Source.Events.AddRange(MixedEvents());
         await h.Source.ExtractAsync(D1, D3, true, TestContext.Current.CancellationToken);
         var totals = DailyAggregator.Aggregate(await h.Store.ReadEventsAsync(D1, D3, TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken));
-        await h.NewDelivery().EnqueueApiMeterAsync(DifyUsageExporter.Metering.DeliveryService.ApiMeterItems(totals), false, TestContext.Current.CancellationToken);
+        await h.NewDelivery().EnqueueApiMeterAsync(DifyUsageExporter.Sync.DeliveryService.ApiMeterItems(totals), false, TestContext.Current.CancellationToken);
         h.Restart(); // the process died right after writing the batch
 
         var resumed = await h.ExportAsync(D1, D3);

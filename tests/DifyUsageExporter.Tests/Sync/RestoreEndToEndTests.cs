@@ -1,5 +1,5 @@
 using System.Globalization;
-using DifyUsageExporter.Cli;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Tests.Cli;
 using Shouldly;
 using Simulators.Dify;

@@ -1,8 +1,9 @@
-using DifyUsageExporter.Cli;
 using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
 using DifyUsageExporter.Tests.Cli;
+using DifyUsageExporter.Usage;
 using Microsoft.Data.Sqlite;
 using Shouldly;
 using Xunit;
@@ -96,7 +97,7 @@ public sealed class StoreVerifierTests
         // Day 1's key changed too, but its new total waits in the spool.
         Sql(h.Store, "UPDATE delivered_keys SET content_hash = 'older' WHERE record_key = '2026-03-02|openai|gpt-4o'");
         Sql(h.Store, "UPDATE day_extractions SET extracted_at = '2000-01-01T00:00:00.000Z' WHERE usage_date = '2026-03-02'");
-        var item = DifyUsageExporter.Metering.DeliveryService.ApiMeterItems(DifyUsageExporter.Usage.DailyAggregator.Aggregate(h.Source.Events.Where(e => e.UsageDate == Day1)));
+        var item = DifyUsageExporter.Sync.DeliveryService.ApiMeterItems(DifyUsageExporter.Usage.DailyAggregator.Aggregate(h.Source.Events.Where(e => e.UsageDate == Day1)));
         await h.Store.EnqueueAsync("api_meter", item, 500, false, Ct);
 
         var report = StoreVerifier.Verify(h.Store, full: true);

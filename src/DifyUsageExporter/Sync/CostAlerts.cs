@@ -1,9 +1,10 @@
 using System.Globalization;
 using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Metering;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Usage;
 
-namespace DifyUsageExporter.Metering;
+namespace DifyUsageExporter.Sync;
 
 /// <summary>
 /// ALERT_DAILY_COST / ALERT_DAILY_TOKENS: after each extraction, the ledger totals of the last three

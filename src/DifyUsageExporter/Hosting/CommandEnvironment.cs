@@ -1,6 +1,6 @@
 using DifyUsageExporter.Configuration;
 
-namespace DifyUsageExporter.Cli;
+namespace DifyUsageExporter.Hosting;
 
 /// <summary>
 /// What every command gets from the process: output streams (results to <see cref="Out"/>,

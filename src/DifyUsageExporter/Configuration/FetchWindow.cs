@@ -1,6 +1,4 @@
-using DifyUsageExporter.Configuration;
-
-namespace DifyUsageExporter.Usage;
+namespace DifyUsageExporter.Configuration;
 
 /// <summary>
 /// The usage days one scheduled cycle exports: DIFY_FETCH_PERIOD relative to today's date in the
@@ -10,9 +8,6 @@ namespace DifyUsageExporter.Usage;
 /// </summary>
 public static class FetchWindow
 {
-    /// <summary>Today's date in <paramref name="zone"/> at <paramref name="now"/>.</summary>
-    public static DateOnly Today(DateTimeOffset now, TimeZoneInfo zone) => UsageTime.LocalDate(now, zone);
-
     /// <summary>The inclusive days [From, To] of the period, before lookback and clamping.</summary>
     public static (DateOnly From, DateOnly To) Period(FetchPeriod period, DateOnly today, DateOnly? customStart, DateOnly? customEnd)
     {

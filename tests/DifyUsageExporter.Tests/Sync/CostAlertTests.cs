@@ -1,10 +1,9 @@
 using System.Text.Json;
 using DifyUsageExporter.Sync;
-using DifyUsageExporter.Tests.Sync;
 using Shouldly;
 using Xunit;
 
-namespace DifyUsageExporter.Tests.Metering;
+namespace DifyUsageExporter.Tests.Sync;
 
 /// <summary>ALERT_DAILY_COST / ALERT_DAILY_TOKENS through a real loopback webhook receiver, over the real export cycle and store.</summary>
 public sealed class CostAlertTests

@@ -1,9 +1,9 @@
 using DifyUsageExporter.Configuration;
-using DifyUsageExporter.Usage;
+using DifyUsageExporter.Metering;
 using Shouldly;
 using Xunit;
 
-namespace DifyUsageExporter.Tests.Usage;
+namespace DifyUsageExporter.Tests.Metering;
 
 public sealed class ReportPeriodsTests
 {

@@ -1,9 +1,10 @@
 using System.Globalization;
+using DifyUsageExporter.Dify;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Telemetry;
 using DifyUsageExporter.Usage;
 
-namespace DifyUsageExporter.Dify;
+namespace DifyUsageExporter.Sync;
 
 /// <summary>
 /// Compares the ledger, per app and day, with Dify's own statistics (usage-semantics.md §5): message

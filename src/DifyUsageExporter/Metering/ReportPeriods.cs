@@ -1,7 +1,7 @@
 using System.Globalization;
 using DifyUsageExporter.Configuration;
 
-namespace DifyUsageExporter.Usage;
+namespace DifyUsageExporter.Metering;
 
 /// <summary>Period labels of the generic usage report: daily YYYY-MM-DD, weekly ISO YYYY-Www (ISO week-year), monthly YYYY-MM.</summary>
 public static class ReportPeriods

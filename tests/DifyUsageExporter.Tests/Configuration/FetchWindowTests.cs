@@ -1,9 +1,8 @@
 using DifyUsageExporter.Configuration;
-using DifyUsageExporter.Usage;
 using Shouldly;
 using Xunit;
 
-namespace DifyUsageExporter.Tests.Usage;
+namespace DifyUsageExporter.Tests.Configuration;
 
 public sealed class FetchWindowTests
 {
@@ -51,7 +50,7 @@ public sealed class FetchWindowTests
     {
         var tokyo = TimeZoneInfo.FindSystemTimeZoneById("Asia/Tokyo");
         var instant = new DateTimeOffset(2026, 2, 28, 15, 30, 0, TimeSpan.Zero); // 00:30 on 1 March in Tokyo
-        FetchWindow.Today(instant, tokyo).ShouldBe(D(2026, 3, 1));
-        FetchWindow.Today(instant, TimeZoneInfo.Utc).ShouldBe(D(2026, 2, 28));
+        DifyUsageExporter.Usage.UsageTime.LocalDate(instant, tokyo).ShouldBe(D(2026, 3, 1));
+        DifyUsageExporter.Usage.UsageTime.LocalDate(instant, TimeZoneInfo.Utc).ShouldBe(D(2026, 2, 28));
     }
 }

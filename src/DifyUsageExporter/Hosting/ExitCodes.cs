@@ -1,4 +1,4 @@
-namespace DifyUsageExporter.Cli;
+namespace DifyUsageExporter.Hosting;
 
 /// <summary>Process exit codes (documented in the README).</summary>
 public static class ExitCodes

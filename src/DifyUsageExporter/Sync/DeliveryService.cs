@@ -1,9 +1,10 @@
 using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Metering;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Telemetry;
 using DifyUsageExporter.Usage;
 
-namespace DifyUsageExporter.Metering;
+namespace DifyUsageExporter.Sync;
 
 /// <summary>The result of one pass over the spool.</summary>
 /// <param name="UnavailableTargets">Targets that could not be reached (retries exhausted) or refused the token/URL: don't send more to them this cycle.</param>

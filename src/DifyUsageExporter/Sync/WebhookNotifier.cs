@@ -2,9 +2,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Metering;
 using DifyUsageExporter.Storage;
 
-namespace DifyUsageExporter.Metering;
+namespace DifyUsageExporter.Sync;
 
 /// <summary>What a notification is about; each kind is rate limited on its own.</summary>
 public enum NotificationKind
