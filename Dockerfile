@@ -7,11 +7,16 @@ WORKDIR /src
 # on purpose: the image's SDK 10.0 builds the project whatever its feature band.
 COPY NuGet.config Directory.Build.props Directory.Packages.props BannedSymbols.txt .editorconfig ./
 COPY src/DifyUsageExporter/DifyUsageExporter.csproj src/DifyUsageExporter/
-RUN dotnet restore src/DifyUsageExporter/DifyUsageExporter.csproj
+# Publishing for the image's runtime identifier compiles ReadyToRun (precompiled code): a one-shot
+# command (config --check, health, run --once) starts with far less JIT work. BuildKit sets TARGETARCH.
+ARG TARGETARCH
+RUN case "${TARGETARCH:-amd64}" in arm64) echo linux-arm64 ;; *) echo linux-x64 ;; esac > /tmp/rid \
+    && dotnet restore src/DifyUsageExporter/DifyUsageExporter.csproj -r "$(cat /tmp/rid)"
 COPY src/ src/
 # The release workflow passes the tag's version (1.2.3); a local build keeps Directory.Build.props' <Version>.
 ARG VERSION
-RUN dotnet publish src/DifyUsageExporter/DifyUsageExporter.csproj -c Release -o /app --no-restore -p:UseAppHost=true ${VERSION:+-p:Version=$VERSION}
+RUN dotnet publish src/DifyUsageExporter/DifyUsageExporter.csproj -c Release -o /app --no-restore -r "$(cat /tmp/rid)" --self-contained false \
+    -p:UseAppHost=true ${VERSION:+-p:Version=$VERSION}
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 # A dedicated unprivileged user owns the data volume; nothing runs as root.

@@ -20,10 +20,16 @@ Absolute times depend on the machine (and on anything else running on it); compa
 measured within one run. Needs python3, GNU time (/usr/bin/time) and the .NET SDK.
 
   benchmarks/performance.py [--repeat 3] [--million] [--only sweep,chatflow,size,startup]
-                            [--exporter-ref GIT_REF] [--ready-to-run] [--json FILE]
+                            [--levels 1,4,8,16,default] [--exporter-ref GIT_REF] [--baseline GIT_REF]
+                            [--no-ready-to-run] [--json FILE]
 
---exporter-ref builds the exporter from another commit (e.g. the one before a change) and runs it
-against the current simulators, for before/after figures.
+The exporter is published the way the Dockerfile publishes it (for linux-x64, ReadyToRun) unless
+--no-ready-to-run. --exporter-ref builds the exporter from another commit instead of the working tree.
+--baseline GIT_REF also builds that commit's exporter (plain `dotnet publish`, as it shipped) and runs
+it in the same benchmark run, alternating with ours run by run against the same simulators: the table
+then shows both and the ratio ours / baseline (before/after figures measured under the same load).
+The load average is printed with the table: on a shared host compare ratios, and CPU seconds rather
+than wall time.
 """
 import argparse
 import json
@@ -50,14 +56,14 @@ def sh(args, **kwargs):
     subprocess.run(args, check=True, **kwargs)
 
 
-def publish(work, ref, ready_to_run):
-    """Publishes the exporter (of the worktree, or of git REF) and the simulators; returns their paths."""
-    exporter = work / "exporter"
+def publish_exporter(work, name, ref, ready_to_run):
+    """Publishes the exporter (of the worktree, or of git REF) into WORK/NAME; returns the dll's path."""
+    exporter = work / name
     source = ROOT
     temp_tree = None
     if ref:
         # A plain export of that commit's files (no git worktree is registered).
-        temp_tree = work / "ref-tree"
+        temp_tree = work / f"{name}-tree"
         temp_tree.mkdir()
         archive = subprocess.Popen(["git", "-C", str(ROOT), "archive", ref], stdout=subprocess.PIPE)
         sh(["tar", "-x", "-C", str(temp_tree)], stdin=archive.stdout)
@@ -69,10 +75,14 @@ def publish(work, ref, ready_to_run):
     sh(["dotnet", "publish", str(source / "src/DifyUsageExporter"), "-c", "Release", "-o", str(exporter), "-v", "q", "-nologo", *extra], stdout=subprocess.DEVNULL)
     if temp_tree:
         shutil.rmtree(temp_tree, ignore_errors=True)
+    return exporter / "dify-usage-exporter.dll"
+
+
+def publish_simulators(work):
     log("publishing the simulators ...")
     sims = work / "sims"
     sh(["dotnet", "publish", str(ROOT / "tests/Simulators"), "-c", "Release", "-o", str(sims), "-v", "q", "-nologo"], stdout=subprocess.DEVNULL)
-    return exporter / "dify-usage-exporter.dll", sims / "Simulators.dll"
+    return sims / "Simulators.dll"
 
 
 class Server:
@@ -130,11 +140,13 @@ def check_truth(dify, meter_url, tenant, label):
 
 
 class Exporter:
-    def __init__(self, dll, work, meter_url):
+    counter = 0  # shared: every run gets its own API_Meter tenant
+
+    def __init__(self, name, dll, work, meter_url):
+        self.name = name
         self.dll = dll
         self.work = work
         self.meter_url = meter_url
-        self.counter = 0
 
     def env(self, dify, data_dir, tenant, concurrency):
         env = {
@@ -156,12 +168,12 @@ class Exporter:
         if result.returncode != 0:
             raise SystemExit(f"\nexporter {' '.join(args)} failed in {label} (exit {result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
         _, user, system, rss_kb = timing.read_text().split()[-4:]
-        return {"wall_s": wall, "cpu_s": float(user) + float(system), "rss_mib": int(rss_kb) / 1024}
+        return {"wall_s": wall, "cpu_s": float(user) + float(system), "rss_mib": int(rss_kb) / 1024, "load": os.getloadavg()[0]}
 
     def cycle_pair(self, dify, concurrency, label, with_rerun):
         """A full `run --once` into a fresh DATA_DIR (checked against the truth), then optionally a re-run without new data."""
-        self.counter += 1
-        tenant = f"00000000-0000-4000-8000-{self.counter:012d}"
+        Exporter.counter += 1
+        tenant = f"00000000-0000-4000-8000-{Exporter.counter:012d}"
         data_dir = Path(tempfile.mkdtemp(dir=self.work, prefix="data-"))
         env = self.env(dify, data_dir, tenant, concurrency)
         get(dify.url + "/_sim/reset", "POST")
@@ -182,85 +194,124 @@ def median(runs, key):
     return statistics.median(r[key] for r in runs)
 
 
-def sweep(exporter, dify, name, repeat, results, rows):
-    levels = [1, 4, 8, 16, None]
+def labelled(exporter, exporters, text):
+    return text if len(exporters) == 1 else f"{text} [{exporter.name}]"
+
+
+def ratio_row(rows, label, ours, base, keys):
+    """One table row: ours / baseline for each (name, key) measured in the same benchmark run."""
+    rows.append((f"{label} ours/baseline", "", *[f"{name} {median(ours, key) / median(base, key):.2f}x" for name, key in keys], "", "")[:6])
+
+
+def sweep(exporters, dify, name, repeat, levels, results, rows):
     measured = {}
     for level in levels:
         label = f"{name} c={level or 'default'}"
-        runs = []
         for i in range(repeat):
-            full, _ = exporter.cycle_pair(dify, level, f"{label} #{i + 1}", with_rerun=False)
-            runs.append(full)
-            log(f"  {label} #{i + 1}: {full['wall_s']:.2f} s, {full['requests']} requests, CPU {full['cpu_s']:.2f} s")
-        measured[level] = runs
-    base = median(measured[1], "wall_s")
-    for level in levels:
-        runs = measured[level]
+            for ex in exporters:  # alternate run by run: both see the same load
+                full, _ = ex.cycle_pair(dify, level, f"{labelled(ex, exporters, label)} #{i + 1}", with_rerun=False)
+                measured.setdefault((ex.name, level), []).append(full)
+                log(f"  {labelled(ex, exporters, label)} #{i + 1}: {full['wall_s']:.2f} s, {full['requests']} requests, CPU {full['cpu_s']:.2f} s, load {full['load']:.1f}")
+    for ex in exporters:
+        base = median(measured[(ex.name, 1)], "wall_s") if 1 in levels else None
+        for level in levels:
+            runs = measured[(ex.name, level)]
+            wall = median(runs, "wall_s")
+            requests = median(runs, "requests")
+            minimum = dify.lower_bound * dify.latency_ms / 1000 / (level or 16)
+            entry = {
+                "case": name, "exporter": ex.name, "concurrency": level or "default (ceiling 16)", "events": dify.events, "latency_ms": dify.latency_ms,
+                "lower_bound_requests": dify.lower_bound, "requests": requests, "requests_vs_lower_bound": requests / dify.lower_bound,
+                "wall_s": wall, "minimum_wall_s": minimum, "wall_vs_minimum": wall / minimum, "speedup_vs_c1": base / wall if base else None,
+                "cpu_s": median(runs, "cpu_s"), "cpu_ms_per_1000_events": median(runs, "cpu_s") * 1000 / dify.events * 1000,
+                "load_average": median(runs, "load"), "runs": runs,
+            }
+            results.append(entry)
+            rows.append((labelled(ex, exporters, f"{name} c={level or 'default'}"), f"{dify.events:,}", f"{wall:.2f} s",
+                         f"{entry['speedup_vs_c1']:.2f}x vs c=1" if base else f"CPU {entry['cpu_s']:.2f} s",
+                         f"{requests:.0f} / {dify.lower_bound} = {entry['requests_vs_lower_bound']:.3f}", f"{entry['wall_vs_minimum']:.2f}x min wall, load {entry['load_average']:.0f}"))
+    if len(exporters) == 2:
+        for level in levels:
+            ratio_row(rows, f"{name} c={level or 'default'}", measured[(exporters[0].name, level)], measured[(exporters[1].name, level)], [("wall", "wall_s"), ("CPU", "cpu_s")])
+
+
+def sizes(exporters, dify, name, repeat, results, rows):
+    measured = {}
+    for i in range(repeat):
+        for ex in exporters:
+            full, rerun = ex.cycle_pair(dify, None, f"{labelled(ex, exporters, name)} #{i + 1}", with_rerun=True)
+            measured.setdefault(ex.name, ([], []))
+            measured[ex.name][0].append(full)
+            measured[ex.name][1].append(rerun)
+            log(f"  {labelled(ex, exporters, name)} #{i + 1}: full {full['wall_s']:.2f} s, CPU {full['cpu_s']:.2f} s, RSS {full['rss_mib']:.1f} MiB; "
+                f"re-run {rerun['wall_s']:.2f} s, CPU {rerun['cpu_s']:.2f} s, {rerun['requests']} requests; load {full['load']:.1f}")
+    for ex in exporters:
+        runs, reruns = measured[ex.name]
         wall = median(runs, "wall_s")
-        requests = median(runs, "requests")
-        minimum = dify.lower_bound * dify.latency_ms / 1000 / (level or 16)
         entry = {
-            "case": name, "concurrency": level or "default (ceiling 16)", "events": dify.events, "latency_ms": dify.latency_ms,
-            "lower_bound_requests": dify.lower_bound, "requests": requests, "requests_vs_lower_bound": requests / dify.lower_bound,
-            "wall_s": wall, "minimum_wall_s": minimum, "wall_vs_minimum": wall / minimum, "speedup_vs_c1": base / wall,
-            "cpu_ms_per_1000_events": median(runs, "cpu_s") * 1000 / dify.events * 1000, "runs": runs,
+            "case": name, "exporter": ex.name, "events": dify.events, "wall_s": wall, "cpu_s": median(runs, "cpu_s"),
+            "cpu_ms_per_1000_events": median(runs, "cpu_s") * 1000 / dify.events * 1000, "peak_rss_mib": median(runs, "rss_mib"),
+            "max_peak_rss_mib": max(r["rss_mib"] for r in runs), "rerun_wall_s": median(reruns, "wall_s"),
+            "rerun_percent_of_full": median(reruns, "wall_s") / wall * 100, "rerun_requests": median(reruns, "requests"),
+            "rerun_cpu_s": median(reruns, "cpu_s"), "rerun_cpu_percent_of_full": median(reruns, "cpu_s") / median(runs, "cpu_s") * 100,
+            "load_average": median(runs, "load"), "runs": runs, "reruns": reruns,
         }
         results.append(entry)
-        rows.append((f"{name} c={level or 'default'}", f"{dify.events:,}", f"{wall:.2f} s", f"{entry['speedup_vs_c1']:.2f}x vs c=1",
-                     f"{requests:.0f} / {dify.lower_bound} = {entry['requests_vs_lower_bound']:.3f}", f"{entry['wall_vs_minimum']:.2f}x min wall"))
+        rows.append((labelled(ex, exporters, name), f"{dify.events:,}", f"{wall:.2f} s, CPU {entry['cpu_s']:.2f} s", f"{entry['cpu_ms_per_1000_events']:.0f} CPU ms/1k events",
+                     f"peak RSS {entry['peak_rss_mib']:.1f} MiB (max {entry['max_peak_rss_mib']:.1f})",
+                     f"re-run {entry['rerun_wall_s']:.2f} s = {entry['rerun_percent_of_full']:.1f} % wall, CPU {entry['rerun_cpu_s']:.2f} s = {entry['rerun_cpu_percent_of_full']:.1f} % ({entry['rerun_requests']:.0f} req), load {entry['load_average']:.0f}"))
+    if len(exporters) == 2:
+        ours, base = measured[exporters[0].name][0], measured[exporters[1].name][0]
+        ratio_row(rows, name, ours, base, [("wall", "wall_s"), ("CPU", "cpu_s"), ("peak RSS", "rss_mib")])
 
 
-def sizes(exporter, dify, name, repeat, results, rows):
-    runs, reruns = [], []
-    for i in range(repeat):
-        full, rerun = exporter.cycle_pair(dify, None, f"{name} #{i + 1}", with_rerun=True)
-        runs.append(full)
-        reruns.append(rerun)
-        log(f"  {name} #{i + 1}: full {full['wall_s']:.2f} s, CPU {full['cpu_s']:.2f} s, RSS {full['rss_mib']:.1f} MiB; re-run {rerun['wall_s']:.2f} s, {rerun['requests']} requests")
-    wall = median(runs, "wall_s")
-    entry = {
-        "case": name, "events": dify.events, "wall_s": wall, "cpu_s": median(runs, "cpu_s"),
-        "cpu_ms_per_1000_events": median(runs, "cpu_s") * 1000 / dify.events * 1000, "peak_rss_mib": median(runs, "rss_mib"),
-        "max_peak_rss_mib": max(r["rss_mib"] for r in runs), "rerun_wall_s": median(reruns, "wall_s"),
-        "rerun_percent_of_full": median(reruns, "wall_s") / wall * 100, "rerun_requests": median(reruns, "requests"),
-        "rerun_cpu_s": median(reruns, "cpu_s"), "runs": runs, "reruns": reruns,
-    }
-    results.append(entry)
-    rows.append((name, f"{dify.events:,}", f"{wall:.2f} s", f"{entry['cpu_ms_per_1000_events']:.0f} CPU ms/1k events",
-                 f"peak RSS {entry['peak_rss_mib']:.1f} MiB", f"re-run {entry['rerun_wall_s']:.2f} s = {entry['rerun_percent_of_full']:.1f} % ({entry['rerun_requests']:.0f} req)"))
-    return entry
-
-
-def startup(exporter, dify, repeat, results, rows):
-    env = exporter.env(dify, Path(tempfile.mkdtemp(dir=exporter.work, prefix="data-")), "00000000-0000-4000-8000-999999999999", None)
-    checks = [exporter.run(["config", "--check"], env, "config --check") for _ in range(max(repeat, 5))]
-    exporter.run(["run", "--once"], env, "startup full run")
-    noops = [exporter.run(["run", "--once"], env, "startup no-op run") for _ in range(max(repeat, 5))]
-    entry = {"case": "startup", "config_check_ms": median(checks, "wall_s") * 1000, "noop_run_once_ms": median(noops, "wall_s") * 1000,
-             "noop_events": dify.events, "config_check_runs": checks, "noop_runs": noops}
-    results.append(entry)
-    rows.append(("startup", f"{dify.events:,}", f"config --check {entry['config_check_ms']:.0f} ms", f"no-op run --once {entry['noop_run_once_ms']:.0f} ms", "", ""))
+def startup(exporters, dify, repeat, results, rows):
+    measured = {}
+    envs = {ex.name: ex.env(dify, Path(tempfile.mkdtemp(dir=ex.work, prefix="data-")), f"00000000-0000-4000-8000-99999999999{k}", None) for k, ex in enumerate(exporters)}
+    for ex in exporters:
+        ex.run(["run", "--once"], envs[ex.name], "startup full run")
+    for _ in range(max(repeat, 5)):
+        for ex in exporters:
+            measured.setdefault((ex.name, "check"), []).append(ex.run(["config", "--check"], envs[ex.name], "config --check"))
+            measured.setdefault((ex.name, "noop"), []).append(ex.run(["run", "--once"], envs[ex.name], "startup no-op run"))
+    for ex in exporters:
+        checks, noops = measured[(ex.name, "check")], measured[(ex.name, "noop")]
+        entry = {"case": "startup", "exporter": ex.name, "config_check_ms": median(checks, "wall_s") * 1000, "config_check_cpu_ms": median(checks, "cpu_s") * 1000,
+                 "noop_run_once_ms": median(noops, "wall_s") * 1000, "noop_run_once_cpu_ms": median(noops, "cpu_s") * 1000,
+                 "noop_events": dify.events, "load_average": median(checks, "load"), "config_check_runs": checks, "noop_runs": noops}
+        results.append(entry)
+        rows.append((labelled(ex, exporters, "startup"), f"{dify.events:,}", f"config --check {entry['config_check_ms']:.0f} ms (CPU {entry['config_check_cpu_ms']:.0f})",
+                     f"no-op run --once {entry['noop_run_once_ms']:.0f} ms (CPU {entry['noop_run_once_cpu_ms']:.0f})", "", f"load {entry['load_average']:.0f}"))
+    if len(exporters) == 2:
+        for kind, label in (("check", "config --check"), ("noop", "no-op run --once")):
+            ratio_row(rows, f"startup {label}", measured[(exporters[0].name, kind)], measured[(exporters[1].name, kind)], [("wall", "wall_s"), ("CPU", "cpu_s")])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--million", action="store_true", help="also the ~1M-event size case (minutes, ~2 GB for the simulator)")
+    parser.add_argument("--million", action="store_true", help="also the ~1M-event size case (minutes; the simulator holds ~600 MB)")
     parser.add_argument("--only", default="sweep,chatflow,size,startup")
+    parser.add_argument("--levels", default="1,4,8,16,default", help="concurrency levels of the sweep and chatflow cases")
     parser.add_argument("--exporter-ref", help="git ref whose exporter to benchmark (default: the working tree)")
-    parser.add_argument("--ready-to-run", action="store_true", help="publish the exporter ReadyToRun (linux-x64)")
+    parser.add_argument("--baseline", help="git ref of a second exporter run alternately in the same benchmark (before/after)")
+    parser.add_argument("--no-ready-to-run", action="store_true", help="plain `dotnet publish` instead of linux-x64 ReadyToRun")
     parser.add_argument("--json", default=str(ROOT / "benchmarks/results/performance.json"))
     parser.add_argument("--port", type=int, default=5410)
     args = parser.parse_args()
     cases = set(args.only.split(","))
+    levels = [None if level == "default" else int(level) for level in args.levels.split(",")]
     work = Path(tempfile.mkdtemp(prefix="due-bench-"))
     servers = []
     results, rows = [], []
     try:
-        dll, sims = publish(work, args.exporter_ref, args.ready_to_run)
+        meter_url = f"http://127.0.0.1:{args.port}"
+        exporters = [Exporter("ours", publish_exporter(work, "exporter", args.exporter_ref, not args.no_ready_to_run), work, meter_url)]
+        if args.baseline:
+            exporters.append(Exporter("baseline", publish_exporter(work, "baseline", args.baseline, False), work, meter_url))
+        sims = publish_simulators(work)
         meter = Server(sims, work, "meter", ["meter", "--port", str(args.port), "--token", TOKEN], "listening")
         servers.append(meter)
-        exporter = Exporter(dll, work, f"http://127.0.0.1:{args.port}")
         port = args.port + 1
 
         def dify(name, generator, latency):
@@ -278,40 +329,47 @@ def main():
 
         if "sweep" in cases:
             d = dify("sweep", ["--seed", "11", "--conversations", "100", "--runs", "150"], 20)
-            sweep(exporter, d, "sweep", args.repeat, results, rows)
+            sweep(exporters, d, "sweep", args.repeat, levels, results, rows)
             done(d)
         if "chatflow" in cases:
             d = dify("chatflow", ["--seed", "12", "--modes", "advanced-chat", "--apps", "1", "--conversations", "3", "--messages", "1000", "--debug-runs", "0", "--start", "2025-11-01", "--end", "2026-03-15"], 20)
-            sweep(exporter, d, "chatflow", args.repeat, results, rows)
+            sweep(exporters, d, "chatflow", args.repeat, levels, results, rows)
             done(d)
         if "size" in cases or "startup" in cases:
             d = dify("10k", ["--seed", "13", "--conversations", "300", "--runs", "450"], 0)
             if "size" in cases:
-                sizes(exporter, d, "size 10k", args.repeat, results, rows)
+                sizes(exporters, d, "size 10k", args.repeat, results, rows)
             if "startup" in cases:
-                startup(exporter, d, args.repeat, results, rows)
+                startup(exporters, d, args.repeat, results, rows)
             done(d)
         if "size" in cases:
-            d = dify("100k", ["--seed", "14", "--conversations", "3000", "--runs", "4500"], 0)
-            sizes(exporter, d, "size 100k", args.repeat, results, rows)
+            d = dify("100k", ["--seed", "14", "--conversations", "3000", "--runs", "4500", "--compact"], 0)
+            sizes(exporters, d, "size 100k", args.repeat, results, rows)
             done(d)
             if args.million:
-                d = dify("1M", ["--seed", "15", "--conversations", "30000", "--runs", "45000"], 0)
-                sizes(exporter, d, "size 1M", 1, results, rows)
+                d = dify("1M", ["--seed", "15", "--conversations", "30000", "--runs", "45000", "--compact"], 0)
+                sizes(exporters, d, "size 1M", 1, results, rows)
                 done(d)
     finally:
         for server in servers:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.exporter_ref or "HEAD"], capture_output=True, text=True).stdout.strip()
-    print(f"\nexporter {commit}{' (ReadyToRun)' if args.ready_to_run else ''}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs; medians of {args.repeat} runs")
+    def rev(ref):
+        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", ref], capture_output=True, text=True).stdout.strip()
+
+    commit = rev(args.exporter_ref or "HEAD")
+    dirty = "" if args.exporter_ref or not subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"], capture_output=True, text=True).stdout.strip() else " + uncommitted changes"
+    baseline = rev(args.baseline) if args.baseline else None
+    load = os.getloadavg()
+    print(f"\nexporter {commit}{dirty}{'' if args.no_ready_to_run else ' (ReadyToRun)'}{f' vs baseline {baseline}' if baseline else ''}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+          f"{os.cpu_count()} CPUs, load average now {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}; medians of {args.repeat} runs")
     widths = [max(len(str(r[i])) for r in rows) for i in range(6)]
     for r in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"commit": commit, "ready_to_run": args.ready_to_run, "repeat": args.repeat, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": results}, indent=2))
+    out.write_text(json.dumps({"commit": commit + dirty, "baseline": baseline, "ready_to_run": not args.no_ready_to_run, "load_average_at_end": load, "repeat": args.repeat, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": results}, indent=2))
     print(f"JSON: {out}")
 
 

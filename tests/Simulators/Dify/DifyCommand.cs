@@ -12,9 +12,11 @@ public static class DifyCommand
              [--apps N] [--conversations N] [--messages N] [--runs N] [--debug-runs N]
              [--start 2026-03-01] [--end 2026-03-15] [--token-ttl-minutes N] [--latency-ms N]
              [--triggered-from-filter] [--role owner|admin|editor|normal] [--hide-nested-agent-usage]
-             [--modes chat,agent-chat,completion,advanced-chat,workflow]
+             [--modes chat,agent-chat,completion,advanced-chat,workflow] [--compact]
         --version 1.12 or later (e.g. 1.17.1): the current-Dify profile (agent apps, knowledge pipelines,
         trigger runs, nested agent usage; data 2026-06-24..2026-07-08, Base64 password by default).
+        --compact: node executions are built again on each read instead of held (a 1M-event workspace
+        fits in a few hundred MB); another workspace than without it for the same seed.
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output)
@@ -56,6 +58,7 @@ public static class DifyCommand
             DebugRunsPerApp = Int("debug-runs", defaults.DebugRunsPerApp),
             Start = Date("start", defaults.Start),
             End = Date("end", defaults.End),
+            CompactNodes = a.ContainsKey("compact"),
         };
         if (a.GetValueOrDefault("modes") is { } modes)
         {
@@ -119,7 +122,7 @@ public static class DifyCommand
 
     private static Dictionary<string, string?> Parse(string[] args)
     {
-        var flags = new HashSet<string> { "secure", "triggered-from-filter", "hide-nested-agent-usage" };
+        var flags = new HashSet<string> { "secure", "triggered-from-filter", "hide-nested-agent-usage", "compact" };
         var d = new Dictionary<string, string?>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {

@@ -78,6 +78,13 @@ public sealed record GeneratorOptions
     public static bool IsCurrentDify(string? version)
         => version is not null && Version.TryParse(version.Split('-')[0], out var v) && v >= new Version(1, 12);
 
+    /// <summary>
+    /// Keeps no node executions in memory: each run builds its nodes again from a seed of its own when
+    /// read (same ids and usage every time), for workspaces of a million events. The random sequence
+    /// differs from the held form, so the same seed gives another (equally valid) workspace.
+    /// </summary>
+    public bool CompactNodes { get; init; }
+
     /// <summary>Writes workflow app-log <c>created_at</c> at run finish (older Dify) for some runs.</summary>
     public bool SomeLogsAtFinish { get; init; } = true;
 }

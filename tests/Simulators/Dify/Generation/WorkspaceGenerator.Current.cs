@@ -77,13 +77,17 @@ public sealed partial class WorkspaceGenerator
             var triggeredFrom = r >= _o.RunsPerWorkflowApp ? "debugging" : kinds[r % kinds.Length];
             var at = RandomInstant(TimeSpan.FromMinutes(5));
             var creator = triggeredFrom == "debugging" ? SimActor.Of(Pick(_accounts)) : SimActor.Of(Pick(_endUsers));
-            var nodes = new List<SimNode> { Plain("start", "Start"), Llm(main), NestedAgent(boundAgent?.Id) };
-            if (Chance(0.3))
+            var (_, heldNodes, nodeSource) = SeededNodes(() =>
             {
-                nodes.Add(NestedAgent(boundAgent?.Id));
-            }
+                var nodes = new List<SimNode> { Plain("start", "Start"), Llm(main), NestedAgent(boundAgent?.Id) };
+                if (Chance(0.3))
+                {
+                    nodes.Add(NestedAgent(boundAgent?.Id));
+                }
 
-            nodes.Add(Plain("end", "End"));
+                nodes.Add(Plain("end", "End"));
+                return nodes;
+            });
             app.Runs.Add(new SimWorkflowRun
             {
                 Id = NewId(),
@@ -93,7 +97,8 @@ public sealed partial class WorkspaceGenerator
                 CreatedBy = creator,
                 // Trigger-started runs are written to the app log as service-api runs (api/tasks/async_workflow_tasks.py).
                 CreatedFrom = triggeredFrom == "debugging" ? "installed-app" : "service-api",
-                Nodes = Indexed(nodes),
+                Nodes = heldNodes,
+                NodeSource = nodeSource,
                 LogId = NewId(),
             });
         }
@@ -126,9 +131,9 @@ public sealed partial class WorkspaceGenerator
         {
             var preview = r % 4 == 3;
             var at = RandomInstant(TimeSpan.FromMinutes(5));
-            List<SimNode> nodes = Chance(0.15)
+            var (_, heldNodes, nodeSource) = SeededNodes(() => Chance(0.15)
                 ? [Plain("datasource", "File Upload"), Plain("knowledge-index", "Knowledge Base")]
-                : [Plain("datasource", "File Upload"), Llm(model), Plain("knowledge-index", "Knowledge Base")];
+                : [Plain("datasource", "File Upload"), Llm(model), Plain("knowledge-index", "Knowledge Base")]);
             pipeline.Runs.Add(new SimWorkflowRun
             {
                 Id = NewId(),
@@ -137,7 +142,8 @@ public sealed partial class WorkspaceGenerator
                 FinishedAt = at.AddSeconds(_rng.Next(1, 300)),
                 CreatedBy = SimActor.Of(Pick(_accounts)),
                 CreatedFrom = "installed-app",
-                Nodes = Indexed(nodes),
+                Nodes = heldNodes,
+                NodeSource = nodeSource,
             });
         }
 

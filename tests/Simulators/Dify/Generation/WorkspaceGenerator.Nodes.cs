@@ -2,6 +2,58 @@ namespace Simulators.Dify;
 
 public sealed partial class WorkspaceGenerator
 {
+    private readonly Lock _regenerate = new();
+
+    /// <summary>
+    /// A run's nodes. With <see cref="GeneratorOptions.CompactNodes"/> they are built from a seed of
+    /// their own, and the run keeps a factory that builds exactly the same nodes (ids, node ids,
+    /// usage) again on every read instead of the nodes (<c>Held</c> is then empty). Otherwise they are
+    /// drawn from the workspace's random sequence and held, as always. <paramref name="build"/> may
+    /// only draw from <c>_rng</c> and <see cref="NextNodeId"/>.
+    /// </summary>
+    private (List<SimNode> Nodes, List<SimNode> Held, Func<List<SimNode>>? Source) SeededNodes(Func<List<SimNode>> build)
+    {
+        if (!_o.CompactNodes)
+        {
+            var held = Indexed(build());
+            return (held, held, null);
+        }
+
+        var seed = _rng.Next();
+        var firstNodeId = _nodeCounter;
+        var outer = _rng;
+        _rng = new Random(seed);
+        List<SimNode> nodes;
+        try
+        {
+            nodes = Indexed(build());
+        }
+        finally
+        {
+            _rng = outer;
+        }
+
+        return (nodes, [], () =>
+        {
+            // Served concurrently: one rebuild at a time, with the generator's own state put back.
+            lock (_regenerate)
+            {
+                var (rng, counter) = (_rng, _nodeCounter);
+                _rng = new Random(seed);
+                _nodeCounter = firstNodeId;
+                try
+                {
+                    return Indexed(build());
+                }
+                finally
+                {
+                    (_rng, _nodeCounter) = (rng, counter);
+                }
+            }
+        }
+        );
+    }
+
     private string NextNodeId() => (1731570000000L + Interlocked.Increment(ref _nodeCounter)).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private SimNode Plain(string type, string title, string status = "succeeded")

@@ -38,26 +38,37 @@ public sealed partial class WorkspaceGenerator
             return new SimMessage { Id = messageId, CreatedAt = at, MessageTokens = p, AnswerTokens = c, Usage = u };
         }
 
-        List<SimNode> nodes;
-        SimUsage? messageUsage;
+        Func<List<SimNode>> graph;
         var status = "normal";
         if (x < 0.13)
         {
             // The run has no node usage, but the message has: fall back to the message.
-            nodes = [Plain("start", "Start"), Plain("code", "Code"), Plain("answer", "Answer")];
+            graph = () => [Plain("start", "Start"), Plain("code", "Code"), Plain("answer", "Answer")];
+        }
+        else if (x < 0.17)
+        {
+            // Errored before any model call: nothing to count.
+            graph = () => [Plain("start", "Start"), Plain("llm", "LLM", "failed")];
+            status = "error";
+        }
+        else
+        {
+            graph = () => RichGraph(main, endWithAnswer: true);
+        }
+
+        var (nodes, heldNodes, nodeSource) = SeededNodes(graph);
+        SimUsage messageUsage;
+        if (x < 0.13)
+        {
             var (p, c) = RandomTokens();
             messageUsage = SimUsage.Priced(p, c, main, RandomPriceFormat());
         }
         else if (x < 0.17)
         {
-            // Errored before any model call: nothing to count.
-            nodes = [Plain("start", "Start"), Plain("llm", "LLM", "failed")];
             messageUsage = SimUsage.Priced(0, 0, main, SimPriceFormat.Exponent);
-            status = "error";
         }
         else
         {
-            nodes = RichGraph(main, endWithAnswer: true);
             messageUsage = SimUsage.Sum(LeafUsages(nodes), RandomPriceFormat());
         }
 
@@ -71,7 +82,8 @@ public sealed partial class WorkspaceGenerator
             FinishedAt = at.AddSeconds(_rng.Next(2, 30)),
             CreatedBy = conv.From,
             CreatedFrom = conv.From.EndUser is null ? "installed-app" : "service-api",
-            Nodes = Indexed(nodes),
+            Nodes = heldNodes,
+            NodeSource = nodeSource,
             ConversationId = conv.Id,
             MessageId = messageId,
         };
@@ -124,28 +136,29 @@ public sealed partial class WorkspaceGenerator
         }
 
         var x = _rng.NextDouble();
-        List<SimNode> nodes;
+        Func<List<SimNode>> graph;
         string status;
         string? error = null;
         if (x < 0.08)
         {
             // Failed after consuming tokens: the tokens count.
-            nodes = [Plain("start", "Start"), Llm(main), Plain("llm", "LLM 2", "failed")];
+            graph = () => [Plain("start", "Start"), Llm(main), Plain("llm", "LLM 2", "failed")];
             status = "failed";
             error = "[openai] Rate Limit Error, Error code: 429";
         }
         else if (x < 0.15)
         {
-            nodes = [Plain("start", "Start"), Plain("llm", "LLM", "failed")];
+            graph = () => [Plain("start", "Start"), Plain("llm", "LLM", "failed")];
             status = "failed";
             error = "[openai] Rate Limit Error, Error code: 429";
         }
         else
         {
-            nodes = RichGraph(main, endWithAnswer: false);
+            graph = () => RichGraph(main, endWithAnswer: false);
             status = x < 0.2 ? "stopped" : "succeeded";
         }
 
+        var (_, heldNodes, nodeSource) = SeededNodes(graph);
         return new SimWorkflowRun
         {
             Id = NewId(),
@@ -156,7 +169,8 @@ public sealed partial class WorkspaceGenerator
             FinishedAt = finished,
             CreatedBy = creator,
             CreatedFrom = createdFrom,
-            Nodes = Indexed(nodes),
+            Nodes = heldNodes,
+            NodeSource = nodeSource,
             LogId = NewId(),
             LogCreatedAtOverride = _o.SomeLogsAtFinish && Chance(0.3) ? finished : null,
         };

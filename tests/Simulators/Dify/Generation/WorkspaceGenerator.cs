@@ -7,7 +7,7 @@ namespace Simulators.Dify;
 public sealed partial class WorkspaceGenerator
 {
     private readonly GeneratorOptions _o;
-    private readonly Random _rng;
+    private Random _rng;
     private readonly List<SimEndUser> _endUsers = [];
     private readonly List<SimAccount> _accounts = [];
     private readonly TimeZoneInfo[] _edgeZones;

@@ -23,7 +23,21 @@ public sealed class SimWorkflowRun
     /// <summary>App-log <c>created_from</c>: <c>service-api</c>, <c>web-app</c>, <c>installed-app</c>.</summary>
     public string CreatedFrom { get; init; } = "service-api";
 
-    public List<SimNode> Nodes { get; init; } = [];
+    private List<SimNode>? _nodes;
+
+    /// <summary>
+    /// The node executions. Runs of a compact workspace (<see cref="GeneratorOptions.CompactNodes"/>)
+    /// keep no nodes: <see cref="NodeSource"/> builds the same list again (same ids and usage) on
+    /// every read, so a million-event workspace is not held in memory node by node.
+    /// </summary>
+    public List<SimNode> Nodes
+    {
+        get => NodeSource?.Invoke() ?? _nodes ?? (_nodes = []);
+        init => _nodes = value;
+    }
+
+    /// <summary>Deterministic node factory of a compact generated run (null when <see cref="Nodes"/> are held).</summary>
+    public Func<List<SimNode>>? NodeSource { get; init; }
 
     /// <summary>Workflow apps, production runs: the app-log row's id.</summary>
     public Guid LogId { get; init; } = Guid.NewGuid();

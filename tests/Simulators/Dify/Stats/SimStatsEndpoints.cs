@@ -28,7 +28,7 @@ internal static class SimStatsEndpoints
             {
                 ["requests_served"] = sim.Counters.TotalRequests,
                 ["max_concurrent_requests"] = sim.Counters.MaxConcurrentRequests,
-                ["events"] = sim.Truth.Events.Count,
+                ["events"] = sim.Truth.Count,
                 ["lower_bound"] = bound.Total,
                 ["lower_bound_detail"] = new JsonObject
                 {

@@ -4,28 +4,24 @@ namespace Simulators.Dify;
 public sealed partial class GroundTruth
 {
     /// <summary>Agent apps: one event per production message (debugger excluded), provider/model unknown.</summary>
-    private static void AddAgentEvents(SimApp app, List<TruthEvent> events)
+    private static IEnumerable<TruthEvent> AgentEvents(SimApp app)
     {
         foreach (var conv in app.Conversations.Where(c => !c.IsDebugger))
         {
             foreach (var m in conv.Messages)
             {
-                Add(events, app, m.Id.ToString(), conv.From, m.CreatedAt, Unknown, Unknown, m.MessageTokens, m.AnswerTokens, m.DbTotalPrice, "agent-message");
+                if (Event(app, m.Id.ToString(), conv.From, m.CreatedAt, Unknown, Unknown, m.MessageTokens, m.AnswerTokens, m.DbTotalPrice, "agent-message") is { } e)
+                {
+                    yield return e;
+                }
             }
         }
     }
 
     /// <summary>Knowledge pipelines: production runs (<c>rag-pipeline-run</c>) only, attributed to the knowledge base.</summary>
-    private static void AddPipelineEvents(SimWorkspace workspace, List<TruthEvent> events)
-    {
-        foreach (var pipeline in workspace.Datasets.Select(d => d.Pipeline).OfType<SimApp>())
-        {
-            foreach (var run in pipeline.Runs.Where(r => r.TriggeredFrom == "rag-pipeline-run"))
-            {
-                AddNodeEvents(pipeline, run, run.CreatedBy, run.CreatedAt, events);
-            }
-        }
-    }
+    private static IEnumerable<TruthEvent> PipelineEvents(SimWorkspace workspace)
+        => workspace.Datasets.Select(d => d.Pipeline).OfType<SimApp>()
+            .SelectMany(pipeline => pipeline.Runs.Where(r => r.TriggeredFrom == "rag-pipeline-run").SelectMany(run => NodeEvents(pipeline, run, run.CreatedBy, run.CreatedAt)));
 
     /// <summary>Per agent app and account-zone day: production agent messages Dify stored with zero usage (before PR #38270).</summary>
     public static IReadOnlyList<(Guid AppId, DateOnly Date, int Messages)> ZeroUsageAgentMessages(SimWorkspace workspace, TimeZoneInfo zone)

@@ -7,46 +7,63 @@ namespace Simulators.Dify;
 /// </summary>
 public sealed partial class GroundTruth
 {
-    private GroundTruth(IReadOnlyList<TruthEvent> events) => Events = events;
+    private readonly SimWorkspace _workspace;
+    private readonly Lazy<IReadOnlyList<TruthEvent>> _events;
+    private readonly Lazy<int> _count;
 
-    /// <summary>Every expected event of the workspace, in no particular order.</summary>
-    public IReadOnlyList<TruthEvent> Events { get; }
+    private GroundTruth(SimWorkspace workspace)
+    {
+        _workspace = workspace;
+        _events = new Lazy<IReadOnlyList<TruthEvent>>(() => [.. Stream()]);
+        _count = new Lazy<int>(() => Stream().Count());
+    }
 
-    /// <summary>Computes the truth of a workspace (archived apps and unknown modes are not counted).</summary>
+    /// <summary>
+    /// Every expected event of the workspace, in no particular order (materialised on first use; the
+    /// aggregates below stream instead, so a million-event workspace never holds its events).
+    /// </summary>
+    public IReadOnlyList<TruthEvent> Events => _events.Value;
+
+    /// <summary>The number of expected events (streamed once).</summary>
+    public int Count => _events.IsValueCreated ? _events.Value.Count : _count.Value;
+
+    /// <summary>The truth of a workspace (archived apps and unknown modes are not counted); computed when read.</summary>
     public static GroundTruth Compute(SimWorkspace workspace)
     {
         ArgumentNullException.ThrowIfNull(workspace);
-        var events = new List<TruthEvent>();
-        foreach (var app in workspace.Apps.Where(a => !a.Archived))
+        return new GroundTruth(workspace);
+    }
+
+    /// <summary>Every expected event, derived from the workspace again on each enumeration.</summary>
+    public IEnumerable<TruthEvent> Stream()
+    {
+        foreach (var app in _workspace.Apps.Where(a => !a.Archived))
         {
-            switch (app.ReportedMode)
+            var events = app.ReportedMode switch
             {
-                case "chat" or "agent-chat" or "completion":
-                    AddMessageEvents(app, events);
-                    break;
-                case "advanced-chat":
-                    AddAdvancedChatEvents(app, events);
-                    break;
-                case "workflow":
-                    AddWorkflowEvents(app, events);
-                    break;
-                case "agent":
-                    AddAgentEvents(app, events);
-                    break;
-                default:
-                    break; // modes the exporter skips with a warning
+                "chat" or "agent-chat" or "completion" => MessageEvents(app),
+                "advanced-chat" => AdvancedChatEvents(app),
+                "workflow" => WorkflowEvents(app),
+                "agent" => AgentEvents(app),
+                _ => [], // modes the exporter skips with a warning
+            };
+            foreach (var e in events)
+            {
+                yield return e;
             }
         }
 
-        AddPipelineEvents(workspace, events);
-        return new GroundTruth(events);
+        foreach (var e in PipelineEvents(_workspace))
+        {
+            yield return e;
+        }
     }
 
     /// <summary>Events whose local date in <paramref name="zone"/> lies in [from, to].</summary>
     public IEnumerable<TruthEvent> EventsIn(TimeZoneInfo zone, DateOnly from, DateOnly to)
     {
         ArgumentNullException.ThrowIfNull(zone);
-        return Events.Where(e =>
+        return Source.Where(e =>
         {
             var d = e.LocalDate(zone);
             return d >= from && d <= to;
@@ -54,34 +71,92 @@ public sealed partial class GroundTruth
     }
 
     public IReadOnlyList<TruthDayModelRow> ByDayProviderModel(TimeZoneInfo zone, DateOnly from, DateOnly to)
-        => [.. EventsIn(zone, from, to)
-            .GroupBy(e => (Date: e.LocalDate(zone), e.Provider, e.Model))
-            .Select(g => new TruthDayModelRow(g.Key.Date, g.Key.Provider, g.Key.Model, g.Sum(e => e.InputTokens), g.Sum(e => e.OutputTokens), g.Count(), g.Sum(e => e.Cost)))
+        => [.. Sum(zone, from, to, (e, d) => (Date: d, e.Provider, e.Model))
+            .Select(g => new TruthDayModelRow(g.Key.Date, g.Key.Provider, g.Key.Model, g.Value.Input, g.Value.Output, g.Value.Count, g.Value.Cost))
             .OrderBy(r => r.Date).ThenBy(r => r.Provider, StringComparer.Ordinal).ThenBy(r => r.Model, StringComparer.Ordinal)];
 
     public IReadOnlyList<TruthDayAppRow> ByDayApp(TimeZoneInfo zone, DateOnly from, DateOnly to)
-        => [.. EventsIn(zone, from, to)
-            .GroupBy(e => (Date: e.LocalDate(zone), e.AppId))
-            .Select(g => new TruthDayAppRow(g.Key.Date, g.Key.AppId, g.First().AppName, g.First().AppMode, g.Sum(e => e.InputTokens), g.Sum(e => e.OutputTokens), g.Count(), g.Sum(e => e.Cost)))
+        => [.. Sum(zone, from, to, (e, d) => (Date: d, e.AppId))
+            .Select(g => new TruthDayAppRow(g.Key.Date, g.Key.AppId, g.Value.First.AppName, g.Value.First.AppMode, g.Value.Input, g.Value.Output, g.Value.Count, g.Value.Cost))
             .OrderBy(r => r.Date).ThenBy(r => r.AppId)];
 
     public IReadOnlyList<TruthDayUserRow> ByDayUser(TimeZoneInfo zone, DateOnly from, DateOnly to)
-        => [.. EventsIn(zone, from, to)
-            .GroupBy(e => (Date: e.LocalDate(zone), e.UserId, e.UserType))
-            .Select(g => new TruthDayUserRow(g.Key.Date, g.Key.UserId, g.Key.UserType, g.Sum(e => e.InputTokens), g.Sum(e => e.OutputTokens), g.Count(), g.Sum(e => e.Cost)))
+        => [.. Sum(zone, from, to, (e, d) => (Date: d, e.UserId, e.UserType))
+            .Select(g => new TruthDayUserRow(g.Key.Date, g.Key.UserId, g.Key.UserType, g.Value.Input, g.Value.Output, g.Value.Count, g.Value.Cost))
             .OrderBy(r => r.Date).ThenBy(r => r.UserId, StringComparer.Ordinal)];
 
-    public TruthTotals Totals(TimeZoneInfo zone, DateOnly from, DateOnly to)
-    {
-        var list = EventsIn(zone, from, to).ToList();
-        return new TruthTotals(list.Sum(e => e.InputTokens), list.Sum(e => e.OutputTokens), list.Count, list.Sum(e => e.Cost));
-    }
+    public TruthTotals Totals(TimeZoneInfo zone, DateOnly from, DateOnly to) => Total(EventsIn(zone, from, to));
 
     /// <summary>Totals of every event.</summary>
-    public TruthTotals Totals()
-        => new(Events.Sum(e => e.InputTokens), Events.Sum(e => e.OutputTokens), Events.Count, Events.Sum(e => e.Cost));
+    public TruthTotals Totals() => Total(Source);
 
     /// <summary>The first and last local dates that hold an event (null when empty).</summary>
     public (DateOnly First, DateOnly Last)? DateRange(TimeZoneInfo zone)
-        => Events.Count == 0 ? null : (Events.Min(e => e.LocalDate(zone)), Events.Max(e => e.LocalDate(zone)));
+    {
+        (DateOnly First, DateOnly Last)? range = null;
+        foreach (var e in Source)
+        {
+            var d = e.LocalDate(zone);
+            range = range is { } r ? (d < r.First ? d : r.First, d > r.Last ? d : r.Last) : (d, d);
+        }
+
+        return range;
+    }
+
+    /// <summary>The materialised events once a caller asked for them, else a fresh stream.</summary>
+    private IEnumerable<TruthEvent> Source => _events.IsValueCreated ? _events.Value : Stream();
+
+    private static TruthTotals Total(IEnumerable<TruthEvent> events)
+    {
+        long input = 0, output = 0;
+        var count = 0;
+        var cost = 0m;
+        foreach (var e in events)
+        {
+            (input, output, count, cost) = (input + e.InputTokens, output + e.OutputTokens, count + 1, cost + e.Cost);
+        }
+
+        return new TruthTotals(input, output, count, cost);
+    }
+
+    private sealed class Bucket(TruthEvent first)
+    {
+        public TruthEvent First { get; } = first;
+
+        public long Input { get; set; }
+
+        public long Output { get; set; }
+
+        public int Count { get; set; }
+
+        public decimal Cost { get; set; }
+    }
+
+    private Dictionary<TKey, Bucket> Sum<TKey>(TimeZoneInfo zone, DateOnly from, DateOnly to, Func<TruthEvent, DateOnly, TKey> key)
+        where TKey : notnull
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        var sums = new Dictionary<TKey, Bucket>();
+        foreach (var e in Source)
+        {
+            var d = e.LocalDate(zone);
+            if (d < from || d > to)
+            {
+                continue;
+            }
+
+            var k = key(e, d);
+            if (!sums.TryGetValue(k, out var b))
+            {
+                sums[k] = b = new Bucket(e);
+            }
+
+            b.Input += e.InputTokens;
+            b.Output += e.OutputTokens;
+            b.Count++;
+            b.Cost += e.Cost;
+        }
+
+        return sums;
+    }
 }
