@@ -44,7 +44,7 @@ public static class ExportCommand
             var last = CliArguments.ParseDay(parse.GetValue(to)!, "--to");
             if (first > last)
             {
-                throw new CliException($"--from {first:yyyy-MM-dd} is after --to {last:yyyy-MM-dd}.", ExitCodes.Usage);
+                throw new CliException($"--from {Iso.Day(first)} is after --to {Iso.Day(last)}.", ExitCodes.Usage);
             }
 
             var fileFormat = parse.GetValue(format);
@@ -183,7 +183,7 @@ internal static class AuditFile
             string[] values =
             [
                 e.EventId, e.SourceId, e.AppId, e.AppName, e.AppMode, e.UserId, e.UserType,
-                e.OccurredAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture), Day(e.UsageDate),
+                Iso.Instant(e.OccurredAt), Day(e.UsageDate),
                 e.Provider, e.Model, Num(e.InputTokens), Num(e.OutputTokens), e.Cost.ToString(CultureInfo.InvariantCulture), e.Currency,
             ];
             if (format == "csv")
@@ -221,7 +221,7 @@ internal static class AuditFile
         return count;
     }
 
-    private static string Day(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static string Day(DateOnly d) => Iso.Day(d);
 
     private static string Num(long n) => n.ToString(CultureInfo.InvariantCulture);
 

@@ -223,10 +223,10 @@ public sealed class Scheduler(
             : $"{Format(instant)} ({Local(instant)} {cron.TimeZone.Id})";
 
     private string Local(DateTimeOffset instant) =>
-        TimeZoneInfo.ConvertTime(instant, cron.TimeZone).ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
+        TimeZoneInfo.ConvertTime(instant, cron.TimeZone).ToString(Iso.DayFormat + "'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
 
     private static string Format(DateTimeOffset instant) =>
-        instant.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        Iso.InstantSeconds(instant);
 
     private static async Task WaitAsync(CancellationToken started, CancellationToken stopping)
     {
