@@ -39,7 +39,7 @@ public static class CliApp
     public static int Run(string[] args, CommandEnvironment env, CycleRunnerFactory runnerFactory) =>
         Run(args, env, BuildRoot(env, runnerFactory));
 
-    /// <summary>Parses and invokes <paramref name="args"/> against <paramref name="root"/> (the lead adds commands to it).</summary>
+    /// <summary>Parses and invokes <paramref name="args"/> against <paramref name="root"/>.</summary>
     public static int Run(string[] args, CommandEnvironment env, RootCommand root)
     {
         var masker = new LogMasker(env.Secrets);

@@ -44,7 +44,7 @@ public static class ExportCommand
             var last = CliArguments.ParseDay(parse.GetValue(to)!, "--to");
             if (first > last)
             {
-                throw new CliException($"--from {first:yyyy-MM-dd} is after --to {last:yyyy-MM-dd}.", ExitCodes.Usage);
+                throw new CliException($"--from {Iso.Day(first)} is after --to {Iso.Day(last)}.", ExitCodes.Usage);
             }
 
             var fileFormat = parse.GetValue(format);
@@ -52,6 +52,12 @@ public static class ExportCommand
             if ((fileFormat is null) != (file is null))
             {
                 throw new CliException("--format and --output go together (e.g. --format csv --output usage.csv).", ExitCodes.Usage);
+            }
+
+            if (file is not null)
+            {
+                // Before any extraction: a bad path must not cost a full re-read of Dify first.
+                AuditFile.Validate(file);
             }
 
             var settings = env.LoadSettings();
@@ -66,7 +72,7 @@ public static class ExportCommand
             var cycle = new ExportCycle(settings, store, source, delivery, loggers, env.Time);
             var runId = "export-" + Guid.NewGuid().ToString("N")[..8];
             var result = await cycle.ExportAsync(
-                new ExportOptions(first, last, parse.GetValue(force), parse.GetValue(dryRun), FullRead: true, DryRunOutput: env.Out),
+                new ExportOptions(first, last, parse.GetValue(force), parse.GetValue(dryRun), FullRead: true, DryRunOutput: env.Out, SummaryLine: true),
                 runId,
                 "export",
                 cancellationToken).ConfigureAwait(false);
@@ -97,6 +103,40 @@ internal static class AuditFile
 {
     private static readonly string[] KeyColumns = ["usage_date", "provider", "model", "input_tokens", "output_tokens", "total_tokens", "request_count", "cost_actual", "currency", "source_event_id"];
     private static readonly string[] EventColumns = ["event_id", "source_id", "app_id", "app_name", "app_mode", "user_id", "user_type", "occurred_at", "usage_date", "provider", "model", "input_tokens", "output_tokens", "cost", "currency"];
+
+    /// <summary>Throws a usage error unless <paramref name="path"/> can be written as a file: not a directory, in an existing writable directory.</summary>
+    public static void Validate(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+        {
+            throw new CliException($"--output {full} is a directory; give a file path, e.g. --output {Path.Combine(full, "usage.csv")}.", ExitCodes.Usage);
+        }
+
+        var directory = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(directory))
+        {
+            throw new CliException($"--output {full}: the directory {directory} does not exist. Create it first (`mkdir -p {directory}`) or choose another path.", ExitCodes.Usage);
+        }
+
+        if (DataDirectory.TryProbe(directory) is { } failure)
+        {
+            throw new CliException($"--output {full}: the directory {directory} is not writable ({failure.Message.TrimEnd('.')}). Choose a writable directory.", ExitCodes.Usage);
+        }
+
+        try
+        {
+            // An existing file is replaced later; opening it for writing now (without truncating) proves that will work.
+            if (File.Exists(full))
+            {
+                using var probe = new FileStream(full, FileMode.Open, FileAccess.Write);
+            }
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            throw new CliException($"--output {full} exists and cannot be overwritten ({ex.Message.TrimEnd('.')}).", ExitCodes.Usage);
+        }
+    }
 
     public static async Task<int> WriteKeysAsync(string path, string format, IReadOnlyList<DailyTotal> totals, CancellationToken cancellationToken)
     {
@@ -143,7 +183,7 @@ internal static class AuditFile
             string[] values =
             [
                 e.EventId, e.SourceId, e.AppId, e.AppName, e.AppMode, e.UserId, e.UserType,
-                e.OccurredAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture), Day(e.UsageDate),
+                Iso.Instant(e.OccurredAt), Day(e.UsageDate),
                 e.Provider, e.Model, Num(e.InputTokens), Num(e.OutputTokens), e.Cost.ToString(CultureInfo.InvariantCulture), e.Currency,
             ];
             if (format == "csv")
@@ -181,7 +221,7 @@ internal static class AuditFile
         return count;
     }
 
-    private static string Day(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static string Day(DateOnly d) => Iso.Day(d);
 
     private static string Num(long n) => n.ToString(CultureInfo.InvariantCulture);
 

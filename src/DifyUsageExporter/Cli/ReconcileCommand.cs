@@ -31,7 +31,7 @@ public static class ReconcileCommand
             var last = parse.GetValue(to) is { } t ? CliArguments.ParseDay(t, "--to") : first;
             if (last < first)
             {
-                throw new CliException($"--to {last:yyyy-MM-dd} is before --from {first:yyyy-MM-dd}.", ExitCodes.Usage);
+                throw new CliException($"--to {Iso.Day(last)} is before --from {Iso.Day(first)}.", ExitCodes.Usage);
             }
 
             return RunAsync(env, first, last, parse.GetValue(json), ct);

@@ -36,7 +36,7 @@ public static class UsageCommand
             var last = parse.GetValue(to) is { } t ? CliArguments.ParseDay(t, "--to") : first;
             if (last < first)
             {
-                throw new CliException($"--to {last:yyyy-MM-dd} is before --from {first:yyyy-MM-dd}.", ExitCodes.Usage);
+                throw new CliException($"--to {Iso.Day(last)} is before --from {Iso.Day(first)}.", ExitCodes.Usage);
             }
 
             return RunAsync(env, new UsageRequest(first, last, parse.GetValue(by), parse.GetValue(json), parse.GetValue(ledger), parse.GetValue(full)), ct);
@@ -93,7 +93,7 @@ public static class UsageCommand
             zone = report.TimeZone.Id;
             foreach (var failure in report.Failures.GroupBy(f => (f.AppId, f.AppName)))
             {
-                env.Error.WriteLine(env.Secrets.Mask($"warning: app {failure.Key.AppName} ({failure.Key.AppId}) incomplete on {string.Join(", ", failure.Select(f => f.UsageDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "all days").Distinct())}: {failure.First().Reason}"));
+                env.Error.WriteLine(env.Secrets.Mask($"warning: app {failure.Key.AppName} ({failure.Key.AppId}) incomplete on {string.Join(", ", failure.Select(f => Iso.Day(f.UsageDate, "all days")).Distinct())}: {failure.First().Reason}"));
             }
         }
 
@@ -146,7 +146,7 @@ public static class UsageCommand
 
     private static void PrintTable(TextWriter output, IReadOnlyList<UsageRow> rows, UsageRequest request, string zone, HashSet<DateOnly> incomplete)
     {
-        output.WriteLine($"Usage {request.From:yyyy-MM-dd}..{request.To:yyyy-MM-dd} (time zone {zone}){(request.LedgerOnly ? " from the ledger" : string.Empty)}");
+        output.WriteLine($"Usage {Iso.Day(request.From)}..{Iso.Day(request.To)} (time zone {zone}){(request.LedgerOnly ? " from the ledger" : string.Empty)}");
         var header = request.By is null
             ? $"{"day",-10}  {"requests",9}  {"input",12}  {"output",12}  {"total",12}  {"cost",14}  cur"
             : $"{"day",-10}  {request.By,-40}  {"requests",9}  {"input",12}  {"output",12}  {"total",12}  {"cost",14}  cur";
@@ -158,15 +158,15 @@ public static class UsageCommand
             var dayRows = rows.Where(r => r.Day == day).ToList();
             if (dayRows.Count == 0)
             {
-                output.WriteLine($"{day:yyyy-MM-dd}  {"(no usage)"}{mark}");
+                output.WriteLine($"{Iso.Day(day)}  {"(no usage)"}{mark}");
                 continue;
             }
 
             foreach (var r in dayRows)
             {
                 output.WriteLine(request.By is null
-                    ? $"{r.Day:yyyy-MM-dd}  {r.Requests,9}  {r.InputTokens,12}  {r.OutputTokens,12}  {r.TotalTokens,12}  {Money(r.Cost),14}  {r.Currency}{mark}"
-                    : $"{r.Day:yyyy-MM-dd}  {r.Group,-40}  {r.Requests,9}  {r.InputTokens,12}  {r.OutputTokens,12}  {r.TotalTokens,12}  {Money(r.Cost),14}  {r.Currency}{mark}");
+                    ? $"{Iso.Day(r.Day)}  {r.Requests,9}  {r.InputTokens,12}  {r.OutputTokens,12}  {r.TotalTokens,12}  {Money(r.Cost),14}  {r.Currency}{mark}"
+                    : $"{Iso.Day(r.Day)}  {r.Group,-40}  {r.Requests,9}  {r.InputTokens,12}  {r.OutputTokens,12}  {r.TotalTokens,12}  {Money(r.Cost),14}  {r.Currency}{mark}");
             }
         }
     }
@@ -177,14 +177,14 @@ public static class UsageCommand
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartObject();
-            w.WriteString("from", request.From.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-            w.WriteString("to", request.To.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            w.WriteString("from", Iso.Day(request.From));
+            w.WriteString("to", Iso.Day(request.To));
             w.WriteString("time_zone", zone);
             w.WriteString("by", request.By);
             w.WriteStartArray("incomplete_days");
             foreach (var day in incomplete.Order())
             {
-                w.WriteStringValue(day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+                w.WriteStringValue(Iso.Day(day));
             }
 
             w.WriteEndArray();
@@ -192,7 +192,7 @@ public static class UsageCommand
             foreach (var r in rows)
             {
                 w.WriteStartObject();
-                w.WriteString("usage_date", r.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+                w.WriteString("usage_date", Iso.Day(r.Day));
                 if (request.By is not null)
                 {
                     w.WriteString(request.By, r.Group);

@@ -46,7 +46,7 @@ public static class VerifyCommand
                 if (parse.GetValue(repair) && report.StaleTotalDays.Count > 0)
                 {
                     await store.MarkDaysForReaggregationAsync(report.StaleTotalDays, cancellationToken).ConfigureAwait(false);
-                    var days = string.Join(", ", report.StaleTotalDays.Select(d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)));
+                    var days = string.Join(", ", report.StaleTotalDays.Select(d => Iso.Day(d)));
                     await env.Out.WriteLineAsync($"repair: marked {days} for re-aggregation; the next cycle covering them re-sums their events and sends any total that changed.").ConfigureAwait(false);
                 }
             }

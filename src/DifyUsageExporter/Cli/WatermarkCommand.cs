@@ -80,7 +80,7 @@ public static class WatermarkCommand
             }
 
             var target = all ? "all apps" : $"app {appId}";
-            if (!await Confirmation.AskAsync(env, $"Move the watermark of {target} back to {SqliteStore.Format(instant)} ({(settings.UsageTimeZone is null ? $"the earliest start of {day:yyyy-MM-dd} in any time zone" : $"{day:yyyy-MM-dd} 00:00 {zone.Id}")})? The next cycle re-reads from there.", parse.GetValue(yes)).ConfigureAwait(false))
+            if (!await Confirmation.AskAsync(env, $"Move the watermark of {target} back to {SqliteStore.Format(instant)} ({(settings.UsageTimeZone is null ? $"the earliest start of {Iso.Day(day)} in any time zone" : $"{Iso.Day(day)} 00:00 {zone.Id}")})? The next cycle re-reads from there.", parse.GetValue(yes)).ConfigureAwait(false))
             {
                 await env.Out.WriteLineAsync("Not reset.").ConfigureAwait(false);
                 return ExitCodes.Failure;

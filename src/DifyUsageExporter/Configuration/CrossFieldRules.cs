@@ -65,7 +65,7 @@ internal static class CrossFieldRules
 
         if (s.FetchStartDate is { } start && s.FetchEndDate is { } end && start > end)
         {
-            r.Problem("DIFY_FETCH_START_DATE", $"{start:yyyy-MM-dd} is after DIFY_FETCH_END_DATE {end:yyyy-MM-dd}.", Accepted);
+            r.Problem("DIFY_FETCH_START_DATE", $"{Iso.Day(start)} is after DIFY_FETCH_END_DATE {Iso.Day(end)}.", Accepted);
         }
     }
 }

@@ -12,7 +12,7 @@ public sealed record DotEnvResult(IReadOnlyList<DotEnvEntry> Entries, IReadOnlyL
 /// <summary>
 /// Reads .env files the way docker compose and dotenv do: blank lines, <c>#</c> comment lines,
 /// optional <c>export</c>, single or double quotes. An unquoted value ends at <c> #</c>, so
-/// <c>MAX_RETRY=3 # retries</c> is 3 and not "3 # retries" (the seed-002 pitfall).
+/// <c>MAX_RETRY=3 # retries</c> is 3 and not "3 # retries" (a pitfall of hand-edited .env files; docs/configuration.md).
 /// </summary>
 public static partial class DotEnvParser
 {

@@ -37,7 +37,7 @@ public static class FetchWindow
         var (from, to) = Period(period, today, customStart, customEnd);
         if (from > to)
         {
-            throw new ArgumentException($"The fetch period starts ({from:yyyy-MM-dd}) after it ends ({to:yyyy-MM-dd}).");
+            throw new ArgumentException($"The fetch period starts ({Iso.Day(from)}) after it ends ({Iso.Day(to)}).");
         }
 
         from = from.AddDays(-Math.Max(0, lookbackDays));

@@ -60,8 +60,8 @@ public sealed partial class DifyConsoleClient
     internal IAsyncEnumerable<DifyWorkflowAppLog> ListWorkflowAppLogsAsync(string appId, DateTimeOffset after, DateTimeOffset before, CancellationToken cancellationToken)
     {
         var id = Uri.EscapeDataString(appId);
-        var a = Uri.EscapeDataString(Iso(after));
-        var b = Uri.EscapeDataString(Iso(before));
+        var a = Uri.EscapeDataString(Iso.InstantSeconds(after));
+        var b = Uri.EscapeDataString(Iso.InstantSeconds(before));
         return PagesAsync(page => $"/console/api/apps/{id}/workflow-app-logs?page={page}&limit={PageSize}&created_at__after={a}&created_at__before={b}", DifyJson.Default.DifyPageDifyWorkflowAppLog, cancellationToken);
     }
 
@@ -83,11 +83,8 @@ public sealed partial class DifyConsoleClient
             local = local.AddHours(-1);
         }
 
-        return local.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+        return local.ToString(Iso.DayFormat + " HH:mm", CultureInfo.InvariantCulture);
     }
-
-    internal static string Iso(DateTimeOffset instant) =>
-        instant.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>Walks page/limit pages until <c>has_more</c> is false (or a page comes back empty).</summary>
     private async IAsyncEnumerable<T> PagesAsync<T>(Func<int, string> pathOfPage, System.Text.Json.Serialization.Metadata.JsonTypeInfo<DifyPage<T>> typeInfo, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -64,7 +64,7 @@ public sealed record DifyCheckResult
 /// <summary>
 /// <c>check --dify</c>: connect, detect the version and auth era, log in, read the profile and
 /// count apps; on failure a diagnosis per failure class with the likely fix. Other checks (the
-/// lead's <c>check --api-meter</c>) call this as a library.
+/// <c>check --api-meter</c>) call this as a library.
 /// </summary>
 public static class DifyDiagnostics
 {

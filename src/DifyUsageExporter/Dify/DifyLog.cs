@@ -58,6 +58,9 @@ internal static partial class DifyLog
     [LoggerMessage(3018, LogLevel.Warning, "Reconcile: app {AppName} ({AppId}) on {Day:yyyy-MM-dd}: the ledger has {Ours} tokens, Dify's statistics {Dify} (difference {Difference}); no documented rule explains it")]
     public static partial void ReconcileUnexplained(ILogger logger, string appName, string appId, DateOnly day, long ours, long dify, long difference);
 
+    [LoggerMessage(3022, LogLevel.Information, "App {AppName} ({AppId}, {AppMode}): {Events} usage events read, {Status}")]
+    public static partial void AppExtracted(ILogger logger, string appName, string appId, string appMode, long events, string status);
+
     [LoggerMessage(3019, LogLevel.Warning, "Reconcile: app {AppName} ({AppId}): {Reason}")]
     public static partial void ReconcileError(ILogger logger, string appName, string appId, string reason);
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -41,7 +40,7 @@ public sealed class DifyLoginGuard(IStateStore store, TimeProvider time)
             return;
         }
 
-        var at = Iso(block.At);
+        var at = Iso.InstantSeconds(block.At);
         if (block.Kind == BlockKind.WrongCredentials)
         {
             throw new DifyAuthException(
@@ -53,7 +52,7 @@ public sealed class DifyLoginGuard(IStateStore store, TimeProvider time)
         {
             throw new DifyAuthException(
                 DifyAuthFailure.AccountLocked,
-                $"Not logging in to Dify: it reported the login of {email} locked at {at} after too many failed attempts; the lock expires by {Iso(until)} (LOGIN_LOCKOUT_DURATION, default 24 h), then one attempt is made. Fix DIFY_PASSWORD meanwhile if it is wrong, or have a Dify admin clear the lock and run `dify-usage-exporter check --dify`.");
+                $"Not logging in to Dify: it reported the login of {email} locked at {at} after too many failed attempts; the lock expires by {Iso.InstantSeconds(until)} (LOGIN_LOCKOUT_DURATION, default 24 h), then one attempt is made. Fix DIFY_PASSWORD meanwhile if it is wrong, or have a Dify admin clear the lock and run `dify-usage-exporter check --dify`.");
         }
     }
 
@@ -118,8 +117,6 @@ public sealed class DifyLoginGuard(IStateStore store, TimeProvider time)
         var material = Encoding.UTF8.GetBytes(credentials);
         return Convert.ToHexString(Rfc2898DeriveBytes.Pbkdf2(material, salt, Iterations, HashAlgorithmName.SHA256, 32));
     }
-
-    private static string Iso(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }
 
 public enum BlockKind

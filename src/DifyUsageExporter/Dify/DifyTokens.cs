@@ -6,7 +6,7 @@ namespace DifyUsageExporter.Dify;
 /// <summary>One cookie from a Set-Cookie header: exact name as received, value, and whether it deletes the cookie.</summary>
 internal readonly record struct ReceivedCookie(string Name, string Value, bool Deletes);
 
-/// <summary>Parsing helpers for the session material Dify hands out (dify-api.md §3.2, §3.4).</summary>
+/// <summary>Parsing helpers for the session material Dify hands out (docs/dify.md, "Auth eras"; Dify's api/libs/token.py).</summary>
 internal static class DifyTokens
 {
     /// <summary>

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 
 namespace DifyUsageExporter.Dify;
 
-// Wire records of the Dify console API (reference: shared/reference/dify-api.md). Only the fields
+// Wire records of the Dify console API (docs/dify.md; Dify's api/controllers/console/ and api/fields/). Only the fields
 // the exporter reads are declared; everything else is ignored. Parts whose shape varies between
 // Dify versions and node types (usage objects, process_data, outputs, execution_metadata,
 // model_config) stay JsonElement and are read defensively by DifyUsageMapper.

@@ -78,8 +78,8 @@ public static class ApiMeterDiagnostics
 
     internal static string ProbeBody(Guid tenantId, DateTimeOffset now)
     {
-        var stamp = now.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-        var day = now.ToUniversalTime().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var stamp = Iso.Instant(now);
+        var day = Iso.Day(DateOnly.FromDateTime(now.UtcDateTime));
         return "{\"tenant_id\":\"" + tenantId.ToString("D") + "\",\"export_metadata\":{\"exporter_version\":\"" + ApiMeterPayload.ExporterVersion
             + "\",\"export_timestamp\":\"" + stamp + "\",\"aggregation_period\":\"daily\",\"source_system\":\"dify\",\"date_range\":{\"start\":\""
             + day + "T00:00:00.000Z\",\"end\":\"" + day + "T23:59:59.999Z\"}},\"records\":[]}";

@@ -8,7 +8,7 @@ using DifyUsageExporter.Usage;
 namespace DifyUsageExporter.Metering;
 
 /// <summary>
-/// The API_Meter request body of anchor-exporter.md §5.2, written by hand with
+/// The API_Meter request body (docs/delivery.md), written by hand with
 /// <see cref="Utf8JsonWriter"/> so that <c>cost_actual</c> is always a plain-decimal JSON number
 /// (never <c>6E-7</c>) and a record's JSON is byte-stable (its hash decides whether it changed).
 /// </summary>
@@ -26,7 +26,7 @@ public static class ApiMeterPayload
     /// </summary>
     public static string SourceEventId(DateOnly usageDate, string provider, string model, string appId = "", string userId = "")
     {
-        var date = usageDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var date = Iso.Day(usageDate);
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{date}|{provider}|{model}|{appId}|{userId}"));
         return $"dify-{date}-{provider}-{model}-{Convert.ToHexStringLower(hash)[..12]}";
     }
@@ -42,7 +42,7 @@ public static class ApiMeterPayload
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteString("usage_date", total.Key.UsageDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            w.WriteString("usage_date", Iso.Day(total.Key.UsageDate));
             w.WriteString("provider", total.Key.Provider);
             w.WriteString("model", total.Key.Model);
             w.WriteNumber("input_tokens", total.InputTokens);
@@ -86,12 +86,12 @@ public static class ApiMeterPayload
             w.WriteString("tenant_id", tenantId.ToString("D"));
             w.WriteStartObject("export_metadata");
             w.WriteString("exporter_version", ExporterVersion);
-            w.WriteString("export_timestamp", exportTimestamp.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            w.WriteString("export_timestamp", Iso.Instant(exportTimestamp));
             w.WriteString("aggregation_period", "daily");
             w.WriteString("source_system", SourceSystem);
             w.WriteStartObject("date_range");
-            w.WriteString("start", first.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "T00:00:00.000Z");
-            w.WriteString("end", last.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "T23:59:59.999Z");
+            w.WriteString("start", Iso.Day(first) + "T00:00:00.000Z");
+            w.WriteString("end", Iso.Day(last) + "T23:59:59.999Z");
             w.WriteEndObject();
             w.WriteEndObject();
             w.WriteStartArray("records");

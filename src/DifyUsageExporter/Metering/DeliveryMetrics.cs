@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 
 namespace DifyUsageExporter.Metering;
 
-/// <summary>Delivery instruments (exported by the lead's /metrics).</summary>
+/// <summary>Delivery instruments (exported by GET /metrics and OTLP).</summary>
 internal static class DeliveryMetrics
 {
     private static readonly Meter Meter = new("DifyUsageExporter");

@@ -18,7 +18,7 @@ internal static partial class MeteringLog
     [LoggerMessage(4004, LogLevel.Error, "Batch {BatchId} for {Target} became a dead letter ({Records} records, {Reason}): {LastError}")]
     public static partial void DeadLettered(ILogger logger, string batchId, string target, int records, string reason, string lastError);
 
-    [LoggerMessage(4005, LogLevel.Information, "Delivery summary: {Batches} batches, {Records} records sent; API_Meter inserted={Inserted}, updated={Updated}, total={Total}; {Failed} batches failed")]
+    [LoggerMessage(4005, LogLevel.Debug, "Delivery summary: {Batches} batches, {Records} records sent; API_Meter inserted={Inserted}, updated={Updated}, total={Total}; {Failed} batches failed")]
     public static partial void Summary(ILogger logger, int batches, int records, long inserted, long updated, long total, int failed);
 
     [LoggerMessage(4006, LogLevel.Warning, "Notification webhook failed: {Problem}")]

@@ -8,7 +8,7 @@ public static class ReportPeriods
 {
     public static string Label(DateOnly date, AggregationPeriod period) => period switch
     {
-        AggregationPeriod.Daily => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        AggregationPeriod.Daily => Iso.Day(date),
         AggregationPeriod.Weekly => string.Create(CultureInfo.InvariantCulture, $"{ISOWeek.GetYear(date.ToDateTime(TimeOnly.MinValue)):D4}-W{ISOWeek.GetWeekOfYear(date.ToDateTime(TimeOnly.MinValue)):D2}"),
         AggregationPeriod.Monthly => date.ToString("yyyy-MM", CultureInfo.InvariantCulture),
         _ => throw new ArgumentOutOfRangeException(nameof(period), period, "Unknown aggregation period."),

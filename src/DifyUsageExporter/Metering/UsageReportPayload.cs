@@ -8,7 +8,7 @@ using DifyUsageExporter.Usage;
 namespace DifyUsageExporter.Metering;
 
 /// <summary>
-/// The generic usage report of the seed-era external-api-specification (anchor-exporter.md §5.7):
+/// The generic usage report of the seed-era external API (docs/delivery.md):
 /// <c>{aggregation_period, output_mode, fetch_period{start,end}, app_records?, workspace_records?,
 /// user_records?, model_records?}</c>; an array is present only when the mode selects it and it is
 /// non-empty. Prices are 7-decimal strings as in the legacy record shapes (§4.1).
@@ -148,6 +148,6 @@ public static class UsageReportPayload
         }
 
         var utc = TimeZoneInfo.ConvertTimeToUtc(local, zone);
-        return utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        return utc.ToString(Iso.InstantFormat, CultureInfo.InvariantCulture);
     }
 }

@@ -194,14 +194,14 @@ public sealed partial class SqliteStore : ILedgerWriter, IDisposable
     internal string Now() => Format(Time.GetUtcNow());
 
     internal static string Format(DateTimeOffset instant) =>
-        instant.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        Iso.Instant(instant);
 
     internal static DateTimeOffset ParseInstant(string text) =>
         DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
-    internal static string Format(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    internal static string Format(DateOnly date) => Iso.Day(date);
 
-    internal static DateOnly ParseDate(string text) => DateOnly.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+    internal static DateOnly ParseDate(string text) => Iso.ParseDay(text);
 
     private void Initialise()
     {

@@ -72,7 +72,7 @@ public sealed class CostAlerts(ExporterSettings settings, SqliteStore store, Web
             .OrderByDescending(p => byCost ? p.Value.Cost : p.Value.Tokens).ThenBy(p => p.Key, StringComparer.Ordinal).Take(3)
             .Select(p => $"{p.Key} {Money(p.Value.Cost)} {day.Currency}, {p.Value.Tokens.ToString("N0", CultureInfo.InvariantCulture)} tokens"));
         var variable = byCost ? "ALERT_DAILY_COST" : "ALERT_DAILY_TOKENS";
-        return $"Cost alert: usage day {date:yyyy-MM-dd} ({zone.Id}) reached {Amount(total)}{(dayOver ? string.Empty : " so far")}, " +
+        return $"Cost alert: usage day {Iso.Day(date)} ({zone.Id}) reached {Amount(total)}{(dayOver ? string.Empty : " so far")}, " +
                $"at or above {variable} = {Amount(threshold)}.\nTop models: {Top(day.Models)}\nTop apps: {Top(day.Apps)}";
     }
 
@@ -98,7 +98,7 @@ public sealed class CostAlerts(ExporterSettings settings, SqliteStore store, Web
 
     private static string Money(decimal value) => DailyAggregator.RoundCost(value).ToString("0.00#####", CultureInfo.InvariantCulture);
 
-    private static string Day(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static string Day(DateOnly date) => Iso.Day(date);
 
     /// <summary>One local day's totals with the split by model and by app.</summary>
     internal sealed class DayUsage

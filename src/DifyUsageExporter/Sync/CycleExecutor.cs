@@ -55,7 +55,9 @@ public sealed class CycleExecutor(ICycleRunner runner, SqliteStore store, CycleS
         }
         CycleMetrics.Cycles.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
         CycleMetrics.CycleDuration.Record(stopwatch.Elapsed.TotalSeconds);
-        SyncLog.CycleFinished(logger, outcome, Math.Round(stopwatch.Elapsed.TotalSeconds, 3), result.Summary);
+        var level = SyncLog.SummaryLevel(outcome);
+        var seconds = Math.Round(stopwatch.Elapsed.TotalSeconds, 3);
+        SyncLog.CycleFinished(logger, level, outcome, seconds, result.Summary);
         return new CycleAttempt(false, result);
     }
 

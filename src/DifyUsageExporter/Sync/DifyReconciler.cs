@@ -157,7 +157,7 @@ public sealed class DifyReconciler(SqliteStore store, DifyConsoleClient client, 
         var result = new Dictionary<DateOnly, (long Tokens, decimal? Cost)>();
         foreach (var row in rows)
         {
-            if (!DateOnly.TryParseExact(row.Date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+            if (Iso.TryParseDay(row.Date) is not { } date)
             {
                 throw new DifyShapeException("statistics date", $"'{row.Date}' is not a date (YYYY-MM-DD)");
             }
@@ -240,5 +240,5 @@ public sealed class DifyReconciler(SqliteStore store, DifyConsoleClient client, 
     private static ReconcileRow Row(Target t, DateOnly date, Ours? o, long? difyTokens, decimal? difyCost, string status, string? reason) =>
         new(t.Id, t.Name, t.Mode, date, o?.Tokens ?? 0, o?.Cost ?? 0m, difyTokens, difyCost, status, reason);
 
-    private static string Day(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static string Day(DateOnly date) => Iso.Day(date);
 }

@@ -34,7 +34,14 @@ public sealed partial class ExportCycle
             await NotifyAsync(outcome, summary, cancellationToken).ConfigureAwait(false);
         }
 
-        SyncLog.Finished(logger, run.RunId, outcome.ToString(), summary);
+        if (options.SummaryLine)
+        {
+            // The `export` command has no cycle executor: this is its one summary line.
+            var name = outcome.ToString().ToLowerInvariant();
+            var level = SyncLog.SummaryLevel(name);
+            SyncLog.Finished(logger, level, run.RunId, name, summary);
+        }
+
         return new ExportResult(outcome, summary, run.From, run.To, run.Incomplete, run.Totals, run.Changed, run.Delivered, spool.Count - dead, dead)
         {
             AppsSkipped = run.AppsSkipped,

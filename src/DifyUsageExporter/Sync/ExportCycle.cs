@@ -7,6 +7,7 @@ namespace DifyUsageExporter.Sync;
 
 /// <summary>What one export should do. Null dates = the configured DIFY_FETCH_PERIOD window.</summary>
 /// <param name="FullRead">Ignore extraction watermarks and re-read the whole window.</param>
+/// <param name="SummaryLine">Log the summary line (the `export` command; a cycle's executor logs its own).</param>
 /// <param name="DryRun">Extract and aggregate, print the exact request bodies to <paramref name="DryRunOutput"/>, send and spool nothing.</param>
 public sealed record ExportOptions(
     DateOnly? From = null,
@@ -14,7 +15,8 @@ public sealed record ExportOptions(
     bool Force = false,
     bool DryRun = false,
     bool FullRead = false,
-    TextWriter? DryRunOutput = null);
+    TextWriter? DryRunOutput = null,
+    bool SummaryLine = false);
 
 /// <summary>What an export did.</summary>
 public sealed record ExportResult(

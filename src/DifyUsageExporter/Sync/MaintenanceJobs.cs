@@ -1,4 +1,3 @@
-using System.Globalization;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Metering;
 using DifyUsageExporter.Storage;
@@ -157,7 +156,7 @@ public sealed class MaintenanceJobs(ExporterSettings settings, SqliteStore store
 
         var pruned = await store.PruneLedgerDaysAsync(candidates, cancellationToken).ConfigureAwait(false);
         kept += candidates.Count - pruned.Count;
-        MaintenanceLog.LedgerPruned(logger, pruned.Values.Sum(), pruned.Count, cutoff.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), kept);
+        MaintenanceLog.LedgerPruned(logger, pruned.Values.Sum(), pruned.Count, Iso.Day(cutoff), kept);
         return pruned;
     }
 

@@ -80,12 +80,12 @@ public sealed class Scheduler(
         status.Scheduled(next);
         if (catchUp is not null)
         {
-            SyncLog.CatchUpNow(logger, catchUp, Format(next), Local(next), cron.TimeZone.Id, cron.Text);
+            SyncLog.CatchUpNow(logger, catchUp, When(next), Format(next), Local(next), cron.TimeZone.Id, cron.Text);
             Fire(CatchUpTrigger, null);
         }
         else
         {
-            SyncLog.FirstRun(logger, Format(next), Local(next), cron.TimeZone.Id, cron.Text, noCatchUp);
+            SyncLog.FirstRun(logger, When(next), Format(next), Local(next), cron.TimeZone.Id, cron.Text, noCatchUp);
         }
 
         var lastSeen = now;
@@ -213,14 +213,20 @@ public sealed class Scheduler(
     private void Announce(DateTimeOffset next)
     {
         status.Scheduled(next);
-        SyncLog.NextRun(logger, Format(next), Local(next), cron.TimeZone.Id, cron.Text);
+        SyncLog.NextRun(logger, When(next), Format(next), Local(next), cron.TimeZone.Id, cron.Text);
     }
 
+    /// <summary>UTC, then the schedule's zone, each once: a zone that is always UTC is not repeated.</summary>
+    private string When(DateTimeOffset instant) =>
+        cron.TimeZone.BaseUtcOffset == TimeSpan.Zero && !cron.TimeZone.SupportsDaylightSavingTime
+            ? Format(instant)
+            : $"{Format(instant)} ({Local(instant)} {cron.TimeZone.Id})";
+
     private string Local(DateTimeOffset instant) =>
-        TimeZoneInfo.ConvertTime(instant, cron.TimeZone).ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
+        TimeZoneInfo.ConvertTime(instant, cron.TimeZone).ToString(Iso.DayFormat + "'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
 
     private static string Format(DateTimeOffset instant) =>
-        instant.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        Iso.InstantSeconds(instant);
 
     private static async Task WaitAsync(CancellationToken started, CancellationToken stopping)
     {

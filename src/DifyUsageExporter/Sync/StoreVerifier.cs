@@ -245,5 +245,5 @@ public static partial class StoreVerifier
         return parts.Length == 3 ? new DailyKey(day, parts[1], parts[2]) : new DailyKey(day, key, string.Empty);
     }
 
-    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static string Day(DateOnly day) => Iso.Day(day);
 }

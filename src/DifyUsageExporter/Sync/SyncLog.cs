@@ -3,8 +3,11 @@ namespace DifyUsageExporter.Sync;
 /// <summary>Log events of the scheduler and cycle executor (event ids 1000-1099) and of the export cycle (4100-4199).</summary>
 internal static partial class SyncLog
 {
-    [LoggerMessage(1000, LogLevel.Information, "Next export cycle at {NextRunUtc} ({NextRunLocal} {TimeZone}), schedule '{CronSchedule}'")]
-    public static partial void NextRun(ILogger logger, string nextRunUtc, string nextRunLocal, string timeZone, string cronSchedule);
+    // {When} shows each zone once (UTC, then CRON_TIMEZONE unless that is UTC); the separate
+    // instants stay in context for machines, outside the one-line message.
+#pragma warning disable SYSLIB1015
+    [LoggerMessage(1000, LogLevel.Information, "Next export cycle at {When}, schedule '{CronSchedule}'")]
+    public static partial void NextRun(ILogger logger, string when, string nextRunUtc, string nextRunLocal, string timeZone, string cronSchedule);
 
     [LoggerMessage(1001, LogLevel.Warning, "Skipping the scheduled tick of {DueUtc}: the previous export cycle is still running")]
     public static partial void TickSkipped(ILogger logger, string dueUtc);
@@ -12,8 +15,17 @@ internal static partial class SyncLog
     [LoggerMessage(1002, LogLevel.Information, "Export cycle started")]
     public static partial void CycleStarted(ILogger logger);
 
-    [LoggerMessage(1003, LogLevel.Information, "Export cycle finished: {Outcome} in {DurationSeconds} s. {Summary}")]
-    public static partial void CycleFinished(ILogger logger, string outcome, double durationSeconds, string summary);
+    /// <summary>The one summary line of a cycle: info when it succeeded, warn when data waits in the spool, error when it failed.</summary>
+    [LoggerMessage(EventId = 1003, Message = "Export cycle finished: {Outcome} in {DurationSeconds} s. {Summary}")]
+    public static partial void CycleFinished(ILogger logger, LogLevel level, string outcome, double durationSeconds, string summary);
+
+    /// <summary>The level of a summary line for an outcome (success, spooled, failed, cancelled).</summary>
+    public static LogLevel SummaryLevel(string outcome) => outcome switch
+    {
+        "success" => LogLevel.Information,
+        "spooled" => LogLevel.Warning,
+        _ => LogLevel.Error,
+    };
 
     [LoggerMessage(1004, LogLevel.Error, "Export cycle failed with an unexpected error")]
     public static partial void CycleCrashed(ILogger logger, Exception exception);
@@ -36,11 +48,12 @@ internal static partial class SyncLog
     [LoggerMessage(1010, LogLevel.Warning, "{Count} cycle(s) left without an outcome by an earlier process (crash or kill) were closed as abandoned")]
     public static partial void AbandonedClosed(ILogger logger, int count);
 
-    [LoggerMessage(1011, LogLevel.Information, "First export cycle: now, as a catch-up ({Reason}); then at {NextRunUtc} ({NextRunLocal} {TimeZone}), schedule '{CronSchedule}'")]
-    public static partial void CatchUpNow(ILogger logger, string reason, string nextRunUtc, string nextRunLocal, string timeZone, string cronSchedule);
+    [LoggerMessage(1011, LogLevel.Information, "First export cycle: now, as a catch-up ({Reason}); then at {When}, schedule '{CronSchedule}'")]
+    public static partial void CatchUpNow(ILogger logger, string reason, string when, string nextRunUtc, string nextRunLocal, string timeZone, string cronSchedule);
 
-    [LoggerMessage(1012, LogLevel.Information, "Next export cycle at {NextRunUtc} ({NextRunLocal} {TimeZone}), schedule '{CronSchedule}'; that is the first cycle: no catch-up at start ({Reason})")]
-    public static partial void FirstRun(ILogger logger, string nextRunUtc, string nextRunLocal, string timeZone, string cronSchedule, string reason);
+    [LoggerMessage(1012, LogLevel.Information, "Next export cycle at {When}, schedule '{CronSchedule}'; that is the first cycle: no catch-up at start ({Reason})")]
+    public static partial void FirstRun(ILogger logger, string when, string nextRunUtc, string nextRunLocal, string timeZone, string cronSchedule, string reason);
+#pragma warning restore SYSLIB1015
 
     [LoggerMessage(1013, LogLevel.Warning, "The clock moved back by {Seconds} s (from {FromUtc} to {ToUtc}); the next firing was recomputed")]
     public static partial void ClockMovedBack(ILogger logger, double seconds, string fromUtc, string toUtc);
@@ -60,8 +73,9 @@ internal static partial class SyncLog
     [LoggerMessage(4102, LogLevel.Information, "{Changed} of {Keys} keys changed since their last delivery ({Force})")]
     public static partial void Changed(ILogger logger, int changed, int keys, string force);
 
-    [LoggerMessage(4103, LogLevel.Information, "Cycle {RunId} finished: {Outcome}: {Summary}")]
-    public static partial void Finished(ILogger logger, string runId, string outcome, string summary);
+    /// <summary>The one summary line of the `export` command (a cycle's is <see cref="CycleFinished"/>).</summary>
+    [LoggerMessage(EventId = 4103, Message = "Export {RunId} finished: {Outcome}: {Summary}")]
+    public static partial void Finished(ILogger logger, LogLevel level, string runId, string outcome, string summary);
 
     [LoggerMessage(4104, LogLevel.Error, "Cycle {RunId} failed: {Problem}")]
     public static partial void Failed(ILogger logger, string runId, string problem);

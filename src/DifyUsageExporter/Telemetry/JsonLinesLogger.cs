@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -31,7 +30,7 @@ internal sealed class JsonLinesLogger(string category, JsonLinesLoggerProvider p
         using (var json = new Utf8JsonWriter(buffer, WriterOptions))
         {
             json.WriteStartObject();
-            json.WriteString("timestamp", provider.Time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            json.WriteString("timestamp", Iso.Instant(provider.Time.GetUtcNow()));
             json.WriteString("level", LogLevels.Name(logLevel));
             json.WriteString("message", masker.Apply(MessageTemplate.TryRender(state) ?? formatter(state, exception)));
             json.WriteStartObject("context");

@@ -26,7 +26,7 @@ internal static class JsonValueWriter
                 json.WriteNumberValue(d);
                 break;
             case DateTimeOffset instant:
-                json.WriteStringValue(instant.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                json.WriteStringValue(Iso.Instant(instant));
                 break;
             case TimeSpan span:
                 json.WriteNumberValue(Math.Round(span.TotalSeconds, 3));

@@ -72,9 +72,9 @@ internal static class MessageTemplate
     internal static string Format(object? value, string? format = null) => value switch
     {
         null => "(null)",
-        DateOnly date => date.ToString(format ?? "yyyy-MM-dd", CultureInfo.InvariantCulture),
-        DateTimeOffset instant => instant.ToUniversalTime().ToString(format ?? "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
-        DateTime time => time.ToString(format ?? "yyyy-MM-dd'T'HH:mm:ss.fff", CultureInfo.InvariantCulture),
+        DateOnly date => date.ToString(format ?? Iso.DayFormat, CultureInfo.InvariantCulture),
+        DateTimeOffset instant => format is null ? Iso.Instant(instant) : instant.ToUniversalTime().ToString(format, CultureInfo.InvariantCulture),
+        DateTime time => time.ToString(format ?? Iso.DayFormat + "'T'HH:mm:ss.fff", CultureInfo.InvariantCulture),
         IFormattable formattable => formattable.ToString(format, CultureInfo.InvariantCulture),
         IEnumerable<string> strings => string.Join(", ", strings),
         _ => value.ToString() ?? string.Empty,

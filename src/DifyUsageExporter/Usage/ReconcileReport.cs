@@ -60,7 +60,7 @@ public sealed record ReconcileReport(DateTimeOffset CheckedAt, DateOnly From, Da
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = indented }))
         {
             w.WriteStartObject();
-            w.WriteString("checked_at", CheckedAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            w.WriteString("checked_at", Iso.Instant(CheckedAt));
             w.WriteString("from", Day(From));
             w.WriteString("to", Day(To));
             w.WriteString("time_zone", TimeZone);
@@ -127,5 +127,5 @@ public sealed record ReconcileReport(DateTimeOffset CheckedAt, DateOnly From, Da
         }
     }
 
-    private static string Day(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static string Day(DateOnly date) => Iso.Day(date);
 }

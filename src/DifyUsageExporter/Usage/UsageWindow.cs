@@ -12,7 +12,7 @@ public sealed record UsageWindow
     {
         if (to < from)
         {
-            throw new ArgumentException($"The window end {to:yyyy-MM-dd} is before its start {from:yyyy-MM-dd}.", nameof(to));
+            throw new ArgumentException($"The window end {Iso.Day(to)} is before its start {Iso.Day(from)}.", nameof(to));
         }
 
         From = from;

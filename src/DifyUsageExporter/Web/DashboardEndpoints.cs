@@ -177,7 +177,7 @@ public static partial class DashboardEndpoints
     {
         if (value is { } v)
         {
-            json.WriteString(name, v.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            json.WriteString(name, Iso.Instant(v));
         }
         else
         {
@@ -201,7 +201,7 @@ public static partial class DashboardEndpoints
     private static IResult BadRequest(string message) =>
         Results.Json(new Dictionary<string, string> { ["error"] = message }, statusCode: StatusCodes.Status400BadRequest);
 
-    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static string Day(DateOnly day) => Iso.Day(day);
 
     [LoggerMessage(1701, LogLevel.Information, "Dashboard enabled: GET / (page), /api/usage, /api/cycles with HTTP Basic auth as user {User}; /health and /metrics stay open")]
     private static partial void DashboardEnabled(ILogger logger, string user);

@@ -57,9 +57,9 @@ internal static class DashboardPage
 
     internal static string E(string? text) => WebUtility.HtmlEncode(text ?? string.Empty);
 
-    internal static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", Invariant);
+    internal static string Day(DateOnly day) => Iso.Day(day);
 
-    internal static string Instant(DateTimeOffset? at) => at is { } v ? v.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", Invariant) : "—";
+    internal static string Instant(DateTimeOffset? at) => at is { } v ? v.ToUniversalTime().ToString(Iso.DayFormat + " HH:mm:ss'Z'", Invariant) : "—";
 
     internal static string Tokens(long value) => value.ToString("N0", Invariant);
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
@@ -164,7 +163,7 @@ public sealed record HealthReport(
     }
 
     private static string Instant(DateTimeOffset instant) =>
-        instant.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        Iso.InstantSeconds(instant);
 
     private static string Cut(string? summary)
     {

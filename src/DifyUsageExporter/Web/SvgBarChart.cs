@@ -58,7 +58,7 @@ internal static class SvgBarChart
         return svg.Append("</svg>").ToString();
     }
 
-    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static string Day(DateOnly day) => Iso.Day(day);
 
     private static string Encode(string text) => WebUtility.HtmlEncode(text);
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using DifyUsageExporter.Usage;
 
 namespace DifyUsageExporter.Web;
@@ -97,7 +96,7 @@ internal sealed record UsageQuery(DateOnly From, DateOnly To, IReadOnlyList<Usag
             return true;
         }
 
-        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+        if (Iso.TryParseDay(text) is { } parsed)
         {
             day = parsed;
             return true;
@@ -107,5 +106,5 @@ internal sealed record UsageQuery(DateOnly From, DateOnly To, IReadOnlyList<Usag
         return false;
     }
 
-    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static string Day(DateOnly day) => Iso.Day(day);
 }

@@ -24,6 +24,8 @@ public class DaemonProcessTests
         next.GetProperty("nextRunUtc").GetString().ShouldEndWith("T16:00:00Z");
         next.GetProperty("nextRunLocal").GetString().ShouldEndWith("T01:00:00+09:00");
         next.GetProperty("timeZone").GetString().ShouldBe("Asia/Tokyo");
+        lines.Single(l => l.GetProperty("message").GetString()!.StartsWith("Next export cycle at", StringComparison.Ordinal))
+            .GetProperty("message").GetString()!.ShouldMatch(@"^Next export cycle at \d{4}-\d\d-\d\dT16:00:00Z \(\d{4}-\d\d-\d\dT01:00:00\+09:00 Asia/Tokyo\), schedule '0 1 \* \* \*'");
         var address = lines.Single(l => l.GetProperty("message").GetString()!.StartsWith("Health server listening", StringComparison.Ordinal))
             .GetProperty("context").GetProperty("address").GetString()!;
 

@@ -6,7 +6,8 @@ namespace DifyUsageExporter.Tests.Repository;
 
 /// <summary>
 /// The folder rule of docs/architecture.md, read from the source text: every file's namespace is its
-/// folder, and a folder only imports (using directives, fully qualified names) the folders below it.
+/// folder, a folder only imports (using directives, fully qualified names) the folders below it, and
+/// no C# file is longer than 300 lines.
 /// </summary>
 public partial class ArchitectureTests
 {
@@ -24,6 +25,10 @@ public partial class ArchitectureTests
         ["Hosting"] = ["Web", "Sync", "Dify", "Metering", "Storage", "Usage", "Configuration", "Telemetry"],
         ["Cli"] = ["Hosting", "Web", "Sync", "Dify", "Metering", "Storage", "Usage", "Configuration", "Telemetry"],
     };
+
+    public const int MaxLines = 300;
+
+    private static readonly string[] SourceTrees = ["src", "tests", "benchmarks"];
 
     internal static string SourceRoot => Path.Combine(RepositoryRoot(), "src", "DifyUsageExporter");
 
@@ -52,6 +57,19 @@ public partial class ArchitectureTests
             .ShouldBe(["src/DifyUsageExporter/Storage/Example.cs imports Sync", "src/DifyUsageExporter/Storage/Example.cs imports Dify"]);
         Violations(Path.Combine(SourceRoot, "Cli", "Example.cs"), "using DifyUsageExporter.Hosting;\nnamespace DifyUsageExporter.Cli;\n").ShouldBeEmpty();
         Violations(Path.Combine(SourceRoot, "Usage", "Example.cs"), "namespace DifyUsageExporter.Sync;\n").ShouldBe(["src/DifyUsageExporter/Usage/Example.cs declares namespace DifyUsageExporter.Sync, not DifyUsageExporter.Usage"]);
+    }
+
+    [Fact]
+    public void No_source_file_is_longer_than_300_lines()
+    {
+        var root = RepositoryRoot();
+        var files = SourceTrees
+            .SelectMany(d => Directory.EnumerateFiles(Path.Combine(root, d), "*.cs", SearchOption.AllDirectories))
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
+        var long_ = files.Select(f => (File: Path.GetRelativePath(root, f), Lines: File.ReadLines(f).Count())).Where(x => x.Lines > MaxLines).ToList();
+
+        long_.ShouldBeEmpty(string.Join("\n", long_.Select(x => $"{x.File}: {x.Lines} lines (split it by concern; at most {MaxLines})")));
     }
 
     private static IEnumerable<string> SourceFiles() =>

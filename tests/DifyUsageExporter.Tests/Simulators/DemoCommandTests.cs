@@ -12,7 +12,7 @@ public class DemoCommandTests
     {
         using var cwd = new TempDir();
         var output = new StringWriter();
-        var exit = await DemoCommand.RunAsync(["--seed", "7", "--exporter", ExporterProcess.DllPath], output, cwd.Path);
+        var exit = await DemoCommand.RunAsync(["--seed", "7", "--keep", "--exporter", ExporterProcess.DllPath], output, cwd.Path);
 
         var text = output.ToString();
         exit.ShouldBe(0, text);
@@ -24,6 +24,27 @@ public class DemoCommandTests
         text.ShouldMatch(@"OK: all \d+ \(day, provider, model\) totals equal the simulator's ground truth");
         text.ShouldNotContain("Sim-Password-1!");
         text.ShouldNotContain("demo-meter-token-0001");
+
+        // Issue 9 item 11: one end-of-cycle summary line; an info line per app with its event count.
+        text.Split('\n').Count(l => l.Contains("finished", StringComparison.Ordinal) && l.Contains('[', StringComparison.Ordinal)).ShouldBe(1, text);
+        text.ShouldNotContain("Delivery summary");
+        text.ShouldMatch(@"\[info\] App .+ \(.+, (chat|workflow|advanced-chat|agent-chat|completion|agent|rag-pipeline)\): \d+ usage events read, complete");
+
+        // --keep: the state directory stays, and the read commands work on it with the printed ENV_FILE.
+        var kept = System.Text.RegularExpressions.Regex.Match(text, @"State kept in (\S+) \(--keep\)").Groups[1].Value;
+        kept.ShouldNotBeEmpty(text);
+        try
+        {
+            File.Exists(Path.Combine(kept, "exporter.db")).ShouldBeTrue();
+            text.ShouldContain($"ENV_FILE={Path.Combine(kept, "demo.env")} dotnet run --project src/DifyUsageExporter -- spool list");
+            var cli = new CapturedEnvironment(new Dictionary<string, string> { ["ENV_FILE"] = Path.Combine(kept, "demo.env") }, cwd.Path);
+            cli.Run("spool", "list").ShouldBe(0, cli.Error.ToString());
+            cli.Out.ToString().ShouldContain("The spool is empty.");
+        }
+        finally
+        {
+            Directory.Delete(kept, recursive: true);
+        }
     }
 
     [Fact]

@@ -8,7 +8,7 @@ using static DifyUsageExporter.Tests.Sync.DeliveryHarness;
 
 namespace DifyUsageExporter.Tests.Sync;
 
-public sealed class ExportCycleTests
+public sealed partial class ExportCycleTests
 {
     private static readonly DateOnly D1 = new(2026, 3, 1);
     private static readonly DateOnly D2 = new(2026, 3, 2);
@@ -270,88 +270,5 @@ public sealed class ExportCycleTests
 
         h.Webhook.Bodies.ShouldAllBe(b => !b.Contains(Token) && !b.Contains("secret-hook-token") && b.Contains("\"text\"") && b.Contains("\"content\""));
         h.Logs.Lines.ShouldAllBe(l => !l.Contains(Token));
-    }
-
-    [Fact]
-    public async Task The_scheduled_cycle_exports_the_configured_period_plus_lookback_days()
-    {
-        // Clock: 2026-03-10; current_month with 2 lookback days = 2026-02-27..2026-03-10.
-        await using var h = await CreateAsync();
-        var outside = Event(new DateOnly(2026, 2, 26), "openai", "gpt-4o", 5, 5, 0.5m);
-        var lookback = Event(new DateOnly(2026, 2, 27), "openai", "gpt-4o", 1, 2, 0.25m);
-        var today = Event(new DateOnly(2026, 3, 10), "anthropic", "claude-3-5-sonnet", 3, 4, 0.125m);
-        h.Source.Events.AddRange([outside, lookback, today]);
-
-        var result = await h.NewCycle().RunCycleAsync("schedule", "run-1", TestContext.Current.CancellationToken);
-
-        result.Outcome.ShouldBe(CycleOutcome.Success, result.Summary);
-        Truth.ServerShouldEqual(h.Meter, [lookback, today]);
-    }
-
-    [Fact]
-    public async Task A_key_whose_events_disappeared_is_overwritten_with_zeros()
-    {
-        await using var h = await CreateAsync();
-        var gone = Event(D1, "openai", "gpt-4o", 10, 10, 0.1m);
-        var kept = Event(D1, "anthropic", "claude-3-5-sonnet", 1, 1, 0.01m);
-        h.Source.Events.AddRange([gone, kept]);
-        (await h.ExportAsync(D1, D1)).Outcome.ShouldBe(CycleOutcome.Success);
-
-        h.Source.Events.Remove(gone);
-        (await h.ExportAsync(D1, D1)).Outcome.ShouldBe(CycleOutcome.Success);
-
-        var zeroed = h.Meter.Rows().Single(r => r.Provider == "openai");
-        (zeroed.TotalTokens, zeroed.RequestCount, zeroed.CostActual).ShouldBe((0L, 0L, 0m));
-        Truth.ServerShouldEqual(h.Meter, [kept]);
-    }
-}
-
-public sealed class ExportCycleSupersessionTests
-{
-    [Fact]
-    public async Task When_Dify_fails_the_spool_is_still_resent_first_and_the_cycle_fails_with_a_notification()
-    {
-        await using var h = await CreateAsync(webhook: true, configure: s => s with { MaxRetry = 0 });
-        var day = new DateOnly(2026, 3, 1);
-        var e = Event(day, "openai", "gpt-4o", 10, 10, 0.1m);
-        h.Source.Events.Add(e);
-        await h.Meter.TakeDownAsync();
-        (await h.ExportAsync(day, day)).Outcome.ShouldBe(CycleOutcome.Spooled);
-        await h.Meter.BringUpAsync();
-        h.Clock.Advance(TimeSpan.FromHours(1));
-        h.Source.Failure = "Dify is down";
-
-        var result = await h.NewCycle().RunCycleAsync("schedule", "run-x", TestContext.Current.CancellationToken);
-
-        result.Outcome.ShouldBe(CycleOutcome.Failed);
-        result.Summary.ShouldContain("Dify is down");
-        Truth.ServerShouldEqual(h.Meter, [e]);
-        h.Webhook!.Bodies[^1].ShouldContain("Export cycle failed");
-    }
-
-    [Fact]
-    public async Task A_total_returning_to_the_acknowledged_value_supersedes_a_different_spooled_one()
-    {
-        await using var h = await CreateAsync(configure: s => s with { MaxRetry = 0 });
-        var day = new DateOnly(2026, 3, 1);
-        var base_ = Event(day, "openai", "gpt-4o", 10, 10, 0.1m);
-        h.Source.Events.Add(base_);
-        (await h.ExportAsync(day, day)).Outcome.ShouldBe(CycleOutcome.Success);
-
-        var temporary = Event(day, "openai", "gpt-4o", 5, 5, 0.05m);
-        h.Source.Events.Add(temporary);
-        await h.Meter.TakeDownAsync();
-        (await h.ExportAsync(day, day)).Outcome.ShouldBe(CycleOutcome.Spooled);
-
-        h.Source.Events.Remove(temporary); // back to the acknowledged total while the server is still down
-        (await h.ExportAsync(day, day)).Outcome.ShouldBe(CycleOutcome.Spooled);
-        var spooled = (await h.Store.ReadOutboxAsync(null, null, null, TestContext.Current.CancellationToken)).ShouldHaveSingleItem();
-        spooled.RecordJson.ShouldContain("\"input_tokens\":10,"); // the stale 15-token total can no longer be replayed by `spool resend`
-
-        await h.Meter.BringUpAsync();
-        (await h.ExportAsync(day, day)).Outcome.ShouldBe(CycleOutcome.Success);
-        h.Meter.Requests.Where(r => r.Status == 200).ShouldAllBe(r => !r.Body.Contains("\"input_tokens\":15,"));
-
-        Truth.ServerShouldEqual(h.Meter, [base_]);
     }
 }

@@ -20,7 +20,7 @@ public static class DemoCommand
     /// <summary>The Dify version the simulation speaks by default: the current release, with every kind it bills.</summary>
     public const string DefaultVersion = "1.17.1";
 
-    /// <param name="args"><c>[--seed N] [--version V] [--exporter path/to/dify-usage-exporter.dll]</c> (the latter for tests; default: dotnet run the project).</param>
+    /// <param name="args"><c>[--seed N] [--version V] [--keep] [--exporter path/to/dify-usage-exporter.dll]</c> (--keep: leave the exporter's state directory for `spool list` and friends) (the latter for tests; default: dotnet run the project).</param>
     /// <param name="workingDirectory">Where ./.env is looked for (default: the current directory).</param>
     public static async Task<int> RunAsync(string[] args, TextWriter output, string? workingDirectory = null)
     {
@@ -29,6 +29,7 @@ public static class DemoCommand
         var seed = 1;
         var version = DefaultVersion;
         string? exporterDll = null;
+        var keep = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -39,11 +40,14 @@ public static class DemoCommand
                 case "--version" when i + 1 < args.Length:
                     version = args[++i];
                     break;
+                case "--keep":
+                    keep = true;
+                    break;
                 case "--exporter" when i + 1 < args.Length:
                     exporterDll = Path.GetFullPath(args[++i]);
                     break;
                 default:
-                    await output.WriteLineAsync("usage: demo [--seed N] [--version 1.17.1] [--exporter path/to/dify-usage-exporter.dll]").ConfigureAwait(false);
+                    await output.WriteLineAsync("usage: demo [--seed N] [--version 1.17.1] [--keep] [--exporter path/to/dify-usage-exporter.dll]").ConfigureAwait(false);
                     return 2;
             }
         }
@@ -56,10 +60,10 @@ public static class DemoCommand
             return await RunExporterAsync(root, exporterDll, null, line => output.WriteLine(line)).ConfigureAwait(false);
         }
 
-        return await SimulateAsync(root, exporterDll, seed, version, output).ConfigureAwait(false);
+        return await SimulateAsync(root, exporterDll, seed, version, keep, output).ConfigureAwait(false);
     }
 
-    private static async Task<int> SimulateAsync(string root, string? exporterDll, int seed, string version, TextWriter output)
+    private static async Task<int> SimulateAsync(string root, string? exporterDll, int seed, string version, bool keep, TextWriter output)
     {
         var inv = CultureInfo.InvariantCulture;
         await output.WriteLineAsync("================================================================================").ConfigureAwait(false);
@@ -129,7 +133,21 @@ public static class DemoCommand
         await output.WriteLineAsync("SIMULATION finished. To export a real Dify: cp .env.example .env, set DIFY_API_BASE_URL, DIFY_EMAIL,").ConfigureAwait(false);
         await output.WriteLineAsync("DIFY_PASSWORD, EXTERNAL_API_URL, EXTERNAL_API_TOKEN and API_METER_TENANT_ID, check with").ConfigureAwait(false);
         await output.WriteLineAsync("`dotnet run --project src/DifyUsageExporter -- check --dify --api-meter`, then run this same command again.").ConfigureAwait(false);
-        TryDelete(dataDir);
+        if (keep)
+        {
+            // The same variables in a .env of the kept directory, so the read commands find the store.
+            var envFile = Path.Combine(dataDir, "demo.env");
+            await File.WriteAllLinesAsync(envFile, variables.Where(v => v.Key != "ENV_FILE").Select(v => $"{v.Key}={v.Value}")).ConfigureAwait(false);
+            await output.WriteLineAsync($"State kept in {dataDir} (--keep). Look at it with, e.g.:").ConfigureAwait(false);
+            await output.WriteLineAsync($"  ENV_FILE={envFile} dotnet run --project src/DifyUsageExporter -- spool list").ConfigureAwait(false);
+            await output.WriteLineAsync($"  ENV_FILE={envFile} dotnet run --project src/DifyUsageExporter -- watermark show").ConfigureAwait(false);
+            await output.WriteLineAsync($"Delete it with: rm -r {dataDir}").ConfigureAwait(false);
+        }
+        else
+        {
+            TryDelete(dataDir);
+        }
+
         return exit != 0 ? exit : mismatches.Count == 0 ? 0 : 1;
     }
 

@@ -1,6 +1,6 @@
 namespace Simulators.Dify;
 
-/// <summary>Authentication era of the simulated Dify (dify-api.md §1).</summary>
+/// <summary>Authentication era of the simulated Dify (docs/dify.md).</summary>
 public enum DifyAuthMode
 {
     /// <summary>0.x–1.7: tokens in the login JSON, Bearer only, no CSRF, wrong password → 400.</summary>

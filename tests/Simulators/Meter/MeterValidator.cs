@@ -8,7 +8,7 @@ namespace Simulators.Meter;
 public sealed record MeterRecord(string UsageDate, string Provider, string Model, long Input, long Output, long Total, long RequestCount, decimal Cost, string Currency, string SourceEventId);
 
 /// <summary>
-/// Strict validation of the API_Meter request of anchor-exporter.md §5.2 (the zod schema), plus the
+/// Strict validation of the API_Meter request (docs/delivery.md; the receiver's request schema), plus the
 /// server's own rules: at most 500 records, total_tokens = input + output, cost_actual a plain
 /// decimal number ≥ 0 with at most 7 decimals, no key twice in one request. A problem names its field.
 /// </summary>

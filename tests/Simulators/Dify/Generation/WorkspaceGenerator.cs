@@ -2,7 +2,7 @@ namespace Simulators.Dify;
 
 /// <summary>
 /// Builds a seeded, deterministic <see cref="SimWorkspace"/> with apps of every mode and every
-/// data shape of dify-api.md §12. The expected totals come from <see cref="GroundTruth"/>.
+/// data shape of Dify's api/controllers/console/wraps.py The expected totals come from <see cref="GroundTruth"/>.
 /// </summary>
 public sealed partial class WorkspaceGenerator
 {

@@ -1,6 +1,6 @@
 namespace Simulators.Dify;
 
-/// <summary>How a price is written on the wire (dify-api.md §2).</summary>
+/// <summary>How a price is written on the wire (docs/dify.md).</summary>
 public enum SimPriceFormat
 {
     /// <summary>Fixed point with 7 decimals (<c>format(d,"f")</c>): <c>"0.0000006"</c>.</summary>

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Simulators.Dify;
 
-/// <summary><c>/apps</c> and <c>/apps/{id}</c> (dify-api.md §4).</summary>
+/// <summary><c>/apps</c> and <c>/apps/{id}</c> (docs/dify.md).</summary>
 internal static class AppEndpoints
 {
     private static readonly string[] KnownModeFilters = ["completion", "chat", "advanced-chat", "workflow", "agent-chat", "channel", "all"];
@@ -47,7 +47,7 @@ internal static class AppEndpoints
     }
 }
 
-/// <summary>Daily statistics in the account time zone (dify-api.md §5).</summary>
+/// <summary>Daily statistics in the account time zone (docs/dify.md).</summary>
 internal static class StatisticsEndpoints
 {
     public static void Map(RouteGroupBuilder api, DifySimulator sim)

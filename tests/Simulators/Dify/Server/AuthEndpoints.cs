@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 
 namespace Simulators.Dify;
 
-/// <summary>system-features, login, refresh-token, logout (dify-api.md §3.1–3.5).</summary>
+/// <summary>system-features, login, refresh-token, logout (docs/dify.md).</summary>
 internal static class AuthEndpoints
 {
     public static void Map(WebApplication app, DifySimulator sim)

@@ -128,7 +128,7 @@ public sealed class AuthState
         }
     }
 
-    /// <summary>The three Set-Cookie values Werkzeug writes (dify-api.md §3.2).</summary>
+    /// <summary>The three Set-Cookie values Werkzeug writes (docs/dify.md).</summary>
     internal IEnumerable<string> SetCookies(TokenPair t)
     {
         var now = _o.Clock.GetUtcNow();

@@ -1,6 +1,6 @@
 namespace Simulators.Dify;
 
-/// <summary>The <c>login_required</c> chain of dify-api.md §3.3 as an endpoint filter.</summary>
+/// <summary>The <c>login_required</c> chain of Dify's api/controllers/console/wraps.py as an endpoint filter.</summary>
 internal sealed class ConsoleAuth(DifySimulator sim) : IEndpointFilter
 {
     private const string PrincipalKey = "sim.principal";

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Simulators.Dify;
 
-/// <summary>chat-conversations, chat-messages, messages/{id}, completion-conversations (dify-api.md §6).</summary>
+/// <summary>chat-conversations, chat-messages, messages/{id}, completion-conversations (docs/dify.md).</summary>
 internal static class ConversationEndpoints
 {
     private static readonly string[] ChatModes = ["chat", "agent-chat", "advanced-chat"];

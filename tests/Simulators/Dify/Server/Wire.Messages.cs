@@ -4,7 +4,7 @@ namespace Simulators.Dify;
 
 internal static partial class Wire
 {
-    /// <summary>MessageDetail (dify-api.md §6.2).</summary>
+    /// <summary>MessageDetail (docs/dify.md).</summary>
     public static JsonObject Message(SimConversation conv, SimMessage m)
     {
         var metadata = new JsonObject { ["annotation_reply"] = null, ["retriever_resources"] = new JsonArray() };

@@ -16,7 +16,7 @@ internal static partial class Wire
     private static JsonNode MetadataPrice(SimUsage u)
         => u.PriceFormat == SimPriceFormat.Number ? JsonValue.Create(u.TotalPrice) : JsonValue.Create(u.TotalPrice.ToString("F7", CultureInfo.InvariantCulture));
 
-    /// <summary>One node execution (dify-api.md §7.4), shaped by <see cref="SimNode.Shape"/>.</summary>
+    /// <summary>One node execution (docs/dify.md), shaped by <see cref="SimNode.Shape"/>.</summary>
     /// <param name="hideNestedAgentUsage">Drops the nested agent usage (a build that never wrote it), while the run's total still counts it.</param>
     /// <param name="malformedNestedAgentUsage">Writes the nested total as a word instead of a number.</param>
     public static JsonObject Node(SimWorkflowRun run, SimNode n, bool hideNestedAgentUsage = false, bool malformedNestedAgentUsage = false)

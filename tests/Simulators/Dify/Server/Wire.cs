@@ -10,7 +10,7 @@ internal static partial class Wire
 
     public static JsonNode? Ts(DateTimeOffset? t) => t is { } v ? JsonValue.Create(v.ToUnixTimeSeconds()) : null;
 
-    /// <summary>A 7-decimal price in the requested style (dify-api.md §2).</summary>
+    /// <summary>A 7-decimal price in the requested style (docs/dify.md).</summary>
     public static JsonNode Price(decimal value, SimPriceFormat format)
     {
         var q = Math.Round(value, 7, MidpointRounding.AwayFromZero);

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Simulators.Dify;
 
-/// <summary>workflow-runs, advanced-chat/workflow-runs, run detail, node-executions, workflow-app-logs (dify-api.md §7).</summary>
+/// <summary>workflow-runs, advanced-chat/workflow-runs, run detail, node-executions, workflow-app-logs (docs/dify.md).</summary>
 internal static class WorkflowEndpoints
 {
     private static readonly string[] RunModes = ["workflow", "advanced-chat"];

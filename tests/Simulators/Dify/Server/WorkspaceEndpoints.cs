@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace Simulators.Dify;
 
-/// <summary>account/profile, workspaces, workspaces/switch (dify-api.md §3.3–3.6).</summary>
+/// <summary>account/profile, workspaces, workspaces/switch (docs/dify.md).</summary>
 internal static class WorkspaceEndpoints
 {
     public static void Map(RouteGroupBuilder api, DifySimulator sim)

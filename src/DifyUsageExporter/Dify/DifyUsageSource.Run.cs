@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using DifyUsageExporter.Usage;
+
+namespace DifyUsageExporter.Dify;
+
+/// <summary>Where each app's read starts (watermark minus the settle overlap, or the window start) and what one extraction run collects.</summary>
+public sealed partial class DifyUsageSource
+{
+    /// <summary>
+    /// Records each window day as complete exactly when no app failed on it (and the apps skipped for an
+    /// unknown mode); returns the failures in report order. Shared by the console and database sources.
+    /// </summary>
+    internal static async Task<List<AppDayFailure>> RecordDaysAsync(ILedgerWriter store, UsageWindow window, IEnumerable<AppDayFailure> all, IReadOnlyList<string> unknown, DateTimeOffset started, CancellationToken cancellationToken)
+    {
+        var failures = all.OrderBy(f => f.UsageDate).ThenBy(f => f.AppName, StringComparer.Ordinal).ToList();
+        var days = window.Days().Select(day =>
+        {
+            var incomplete = failures.Where(f => f.UsageDate == day).Select(f => f.AppId).Distinct().Order(StringComparer.Ordinal).ToList();
+            return new DayExtraction(day, incomplete.Count == 0, incomplete, window.Zone.Id, started);
+        }).ToList();
+        await store.RecordDayExtractionsAsync(days, cancellationToken).ConfigureAwait(false);
+        await store.SaveUnknownModeAppsAsync(unknown, cancellationToken).ConfigureAwait(false);
+        Telemetry.ReconcileMetrics.SetUnknownModeApps(unknown.Count);
+        return failures;
+    }
+
+    /// <summary>
+    /// Where an app's read starts. Incremental runs start at (watermark − DIFY_SETTLE_MINUTES)
+    /// instead of the window start, but only when every window day before that instant (and the
+    /// day containing it) is already recorded complete for this app in the same time zone.
+    ///
+    /// Why that keeps "complete" honest: a day is recorded complete when no app failed on it in
+    /// the run that recorded it. An app's watermark W is set only after all of its events up to
+    /// W are stored, and never past (run start − settle), so anything Dify adds or finishes later
+    /// for that app has occurred_at ≥ W − settle and is re-read. A day before W − settle that was
+    /// complete for the app therefore still is, and skipping it loses nothing. When the record is
+    /// missing, incomplete for this app, or in another time zone (different day boundaries), the
+    /// app re-reads the whole window. This run then records each window day as complete exactly
+    /// when no app failed on it now, which, with the rule above, means every app's coverage of
+    /// the day (old complete record + this run's read) is complete.
+    /// </summary>
+    internal static DateTimeOffset ReadStart(string appId, UsageWindow window, TimeSpan settle, Dictionary<string, DateTimeOffset> watermarks, IReadOnlyDictionary<DateOnly, DayExtraction> recorded)
+    {
+        if (!watermarks.TryGetValue(appId, out var watermark))
+        {
+            return window.Start;
+        }
+
+        var candidate = watermark - settle;
+        if (candidate <= window.Start)
+        {
+            return window.Start;
+        }
+
+        if (candidate >= window.End)
+        {
+            candidate = window.End;
+        }
+
+        foreach (var day in window.Days())
+        {
+            if (UsageTime.StartOfDay(day, window.Zone) >= candidate)
+            {
+                break;
+            }
+
+            if (!recorded.TryGetValue(day, out var record)
+                || record.TimeZone != window.Zone.Id
+                || record.IncompleteApps.Contains(appId, StringComparer.Ordinal))
+            {
+                return window.Start;
+            }
+        }
+
+        return candidate;
+    }
+
+    /// <summary>State shared by the apps of one extraction.</summary>
+    private sealed class ExtractionRun(UsageWindow window, TimeZoneInfo? accountZone, DateTimeOffset started, IReadOnlyDictionary<string, DateTimeOffset> watermarks)
+    {
+        private long eventsStored;
+
+        public UsageWindow Window { get; } = window;
+        public TimeZoneInfo? AccountZone { get; } = accountZone;
+        public DateTimeOffset Started { get; } = started;
+        public IReadOnlyDictionary<string, DateTimeOffset> Watermarks { get; } = watermarks;
+        public ConcurrentBag<AppDayFailure> Failures { get; } = [];
+        public ConcurrentBag<ZeroUsageDay> ZeroUsage { get; } = [];
+        public long EventsStored => Interlocked.Read(ref eventsStored);
+
+        public void Stored(long count)
+        {
+            Interlocked.Add(ref eventsStored, count);
+            DifyMetrics.Events.Add(count);
+        }
+
+        /// <summary>Records that an app's data between two instants (clipped to the window) is incomplete: every day it touches.</summary>
+        public void Fail(DifyAppInfo app, DateTimeOffset from, DateTimeOffset to, string reason)
+        {
+            var start = from < Window.Start ? Window.Start : from;
+            var end = to >= Window.End ? Window.End.AddTicks(-1) : to;
+            if (end < start)
+            {
+                end = start;
+            }
+
+            var first = Window.DateOf(start);
+            var last = Window.DateOf(end);
+            for (var day = first; day <= last; day = day.AddDays(1))
+            {
+                if (day >= Window.From && day <= Window.To)
+                {
+                    Failures.Add(new AppDayFailure(app.Id, app.Name, day, reason));
+                }
+            }
+
+            DifyMetrics.AppFailures.Add(1);
+        }
+    }
+}
