@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
@@ -32,7 +33,7 @@ public static class CliApp
             BackupCommand.CreateRestore(env),
             VerifyCommand.Create(env),
         };
-        root.SetAction((parse, cancellationToken) => RunCommand.RunAsync(env, runnerFactory, parse.GetValue(runOnce)));
+        root.SetAction((parse, cancellationToken) => RunCommand.RunAsync(env, runnerFactory, parse.GetValue(runOnce), cancellationToken));
         return root;
     }
 
@@ -55,6 +56,9 @@ public static class CliApp
             return ExitCodes.Usage;
         }
 
+        // One-shot commands stop on SIGINT/SIGTERM: their work is cancelled (what was stored stays,
+        // nothing half-written), exit 130. The daemon's generic host handles the signals itself.
+        using var signal = RunCommand.IsDaemon(parse) ? null : ShutdownSignal.Listen();
         try
         {
             var configuration = new InvocationConfiguration
@@ -64,7 +68,21 @@ public static class CliApp
                 EnableDefaultExceptionHandler = false,
                 ProcessTerminationTimeout = null,
             };
-            return parse.InvokeAsync(configuration).GetAwaiter().GetResult();
+            if (signal is null)
+            {
+                return parse.InvokeAsync(configuration).GetAwaiter().GetResult();
+            }
+
+            var invocation = Task.Run(() => parse.InvokeAsync(configuration, signal.Token));
+            // Waits for the command or the signal, whichever comes first; never throws itself.
+            Task.WhenAny(invocation, Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, signal.Token)).GetAwaiter().GetResult();
+            if (signal.Token.IsCancellationRequested)
+            {
+                return Cancelled(env, signal, invocation);
+            }
+
+            // Completed: its exit code, or its own exception for the handlers below.
+            return invocation.GetAwaiter().GetResult();
         }
         catch (CliException ex)
         {
@@ -88,4 +106,25 @@ public static class CliApp
             return ExitCodes.Failure;
         }
     }
+
+    /// <summary>
+    /// After a stop signal: waits (bounded) for the command to unwind its cancellation, says what
+    /// happened, and returns 130. Whatever the command stored before stays (every write is a
+    /// transaction; a batch counts as delivered only once API_Meter confirmed it).
+    /// </summary>
+    private static int Cancelled(CommandEnvironment env, ShutdownSignal signal, Task<int> invocation)
+    {
+        var unwound = Task.WhenAny(invocation, Task.Delay(UnwindLimit, TimeProvider.System, CancellationToken.None)).GetAwaiter().GetResult() == invocation;
+        if (unwound && invocation.IsFaulted && invocation.Exception?.GetBaseException() is { } failure and not OperationCanceledException)
+        {
+            env.Error.WriteLine(new LogMasker(env.Secrets).Apply($"While stopping: {failure.Message}"));
+        }
+
+        env.Error.WriteLine(unwound
+            ? $"Cancelled by {signal.Received ?? "a signal"}: what was stored stays; run the command again to continue."
+            : string.Create(CultureInfo.InvariantCulture, $"Cancelled by {signal.Received ?? "a signal"}: the command did not stop within {UnwindLimit.TotalSeconds:0} s; exiting (stored data stays consistent)."));
+        return ExitCodes.Cancelled;
+    }
+
+    private static TimeSpan UnwindLimit { get; } = TimeSpan.FromSeconds(10);
 }

@@ -15,22 +15,36 @@ public static class RunCommand
     {
         var once = CreateOnceOption("--once", "--run-once");
         var command = new Command("run", "Start the daemon: the cron scheduler and the health server (the default without a command).") { once };
-        command.SetAction((parse, cancellationToken) => RunAsync(env, runnerFactory, parse.GetValue(once)));
+        command.SetAction((parse, cancellationToken) => RunAsync(env, runnerFactory, parse.GetValue(once), cancellationToken));
         return command;
+    }
+
+    /// <summary>True when <paramref name="parse"/> starts the daemon (<c>run</c> or no command, without <c>--once</c>/<c>--run-once</c>).</summary>
+    public static bool IsDaemon(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        var command = parse.CommandResult.Command;
+        if (command is not RootCommand && command.Name != "run")
+        {
+            return false;
+        }
+
+        // --help and --version act instead of the command; they are not the daemon.
+        if (parse.Action is not null && parse.Action != command.Action)
+        {
+            return false;
+        }
+
+        return !command.Options.Where(o => o.Name is "--once" or "--run-once").OfType<Option<bool>>().Any(o => parse.GetValue(o));
     }
 
     /// <summary>
     /// Runs the daemon, whose generic host handles SIGTERM/SIGINT itself (one signal path), or one
-    /// cycle with SIGTERM/SIGINT as the stop signal.
+    /// cycle, which <paramref name="stopSignal"/> (SIGINT/SIGTERM of a one-shot command, see
+    /// <see cref="CliApp"/>) cancels at once: recorded as cancelled, exit 130.
     /// </summary>
-    public static async Task<int> RunAsync(CommandEnvironment env, CycleRunnerFactory runnerFactory, bool once)
-    {
-        if (!once)
-        {
-            return await new Daemon(env, runnerFactory).RunAsync(once: false, CancellationToken.None);
-        }
-
-        using var signal = ShutdownSignal.Listen();
-        return await new Daemon(env, runnerFactory).RunAsync(once: true, signal.Token);
-    }
+    public static async Task<int> RunAsync(CommandEnvironment env, CycleRunnerFactory runnerFactory, bool once, CancellationToken stopSignal = default) =>
+        once
+            ? await new Daemon(env, runnerFactory).RunAsync(once: true, stopSignal)
+            : await new Daemon(env, runnerFactory).RunAsync(once: false, CancellationToken.None);
 }

@@ -25,6 +25,25 @@ public sealed partial class DifyUsageSource
     }
 
     /// <summary>
+    /// Before the first event of an extraction is stored: every window day without a completeness
+    /// record gets one saying "incomplete for each app about to be read". A run stopped half-way
+    /// (SIGINT/SIGTERM of a one-shot command, a kill) then leaves no ledger day of unknown
+    /// completeness (`verify` would flag it), and the next run re-reads those days for every app
+    /// (<see cref="ReadStart"/>). The run's own record (<see cref="RecordDaysAsync"/>) replaces it.
+    /// Shared by the console and database sources.
+    /// </summary>
+    internal static async Task MarkUnrecordedDaysAsync(ILedgerWriter store, UsageWindow window, IEnumerable<string> appIds, DateTimeOffset started, CancellationToken cancellationToken)
+    {
+        var recorded = await store.ReadDayExtractionsAsync(window.From, window.To, cancellationToken).ConfigureAwait(false);
+        var apps = appIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var days = window.Days().Where(d => !recorded.ContainsKey(d)).Select(d => new DayExtraction(d, false, apps, window.Zone.Id, started)).ToList();
+        if (days.Count > 0)
+        {
+            await store.RecordDayExtractionsAsync(days, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
     /// Where an app's read starts. Incremental runs start at (watermark − DIFY_SETTLE_MINUTES)
     /// instead of the window start, but only when every window day before that instant (and the
     /// day containing it) is already recorded complete for this app in the same time zone.

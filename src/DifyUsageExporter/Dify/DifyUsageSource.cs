@@ -193,6 +193,7 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
         known.AddRange(await CurrentTargetsAsync(known, run, unknown, cancellationToken).ConfigureAwait(false));
         skipped = unknown.Count;
 
+        await MarkUnrecordedDaysAsync(store, window, known.Select(a => a.Id!), started, cancellationToken).ConfigureAwait(false);
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.DifyFetchConcurrency), CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(known, options, async (app, ct) =>
         {

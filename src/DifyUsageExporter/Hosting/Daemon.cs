@@ -19,7 +19,7 @@ public sealed class Daemon(CommandEnvironment env, CycleRunnerFactory runnerFact
     /// <summary>
     /// Runs the daemon (<paramref name="once"/> false) until the host stops: on SIGTERM/SIGINT or
     /// when <paramref name="stopSignal"/> is cancelled. With <paramref name="once"/>, one cycle;
-    /// then <paramref name="stopSignal"/> is the signal that lets it finish within the timeout.
+    /// then <paramref name="stopSignal"/> cancels it (recorded as cancelled, exit 130).
     /// Any unexpected failure ends here as one JSON error line and exit code 1.
     /// </summary>
     public async Task<int> RunAsync(bool once, CancellationToken stopSignal)
@@ -87,7 +87,7 @@ public sealed class Daemon(CommandEnvironment env, CycleRunnerFactory runnerFact
             using var ownedRunner = runner as IDisposable;
             var executor = new CycleExecutor(runner, store, status, env.Time, loggers.CreateLogger<CycleExecutor>());
             var code = once
-                ? await RunOnceAsync(settings, executor, logger, stopSignal)
+                ? await RunOnceAsync(executor, logger, stopSignal)
                 : await RunDaemonAsync(new DaemonParts(settings, CronSchedule.Parse(settings.CronSchedule, settings.CronTimeZone), store, status, executor, env.Time, loggers, env.Secrets), logger, stopSignal);
             HostingLog.Stopped(logger, code);
             return code;
@@ -108,20 +108,20 @@ public sealed class Daemon(CommandEnvironment env, CycleRunnerFactory runnerFact
         }
     }
 
-    private async Task<int> RunOnceAsync(ExporterSettings settings, CycleExecutor executor, ILogger logger, CancellationToken stopSignal)
+    private static async Task<int> RunOnceAsync(CycleExecutor executor, ILogger logger, CancellationToken stopSignal)
     {
         await executor.CloseAbandonedAsync(CancellationToken.None);
-        // A signal lets the cycle finish within GRACEFUL_SHUTDOWN_TIMEOUT, then cancels it.
-        using var grace = new CancellationTokenSource(Timeout.InfiniteTimeSpan, env.Time);
-        using var onSignal = stopSignal.Register(() => grace.CancelAfter(settings.GracefulShutdownTimeout));
-        var attempt = await executor.RunAsync("once", grace.Token);
+        // A one-shot cycle stops at once on SIGINT/SIGTERM (an operator at a terminal, a job
+        // runner's stop): every write is a transaction and a batch is delivered only when API_Meter
+        // confirmed it, so the cycle is recorded as cancelled and the next run continues from there.
+        var attempt = await executor.RunAsync("once", stopSignal);
         if (attempt.Refused)
         {
             HostingLog.OnceRefused(logger, executor.LockFile);
             return ExitCodes.Failure;
         }
 
-        return CycleExecutor.ExitCodeFor(attempt.Result!);
+        return attempt.Cancelled ? ExitCodes.Cancelled : CycleExecutor.ExitCodeFor(attempt.Result!);
     }
 
     private async Task<int> RunDaemonAsync(DaemonParts parts, ILogger logger, CancellationToken stopSignal)

@@ -14,4 +14,7 @@ public static class ExitCodes
 
     /// <summary>Finished, but some data waits in the spool for a later delivery.</summary>
     public const int Spooled = 3;
+
+    /// <summary>A one-shot command stopped by SIGINT or SIGTERM (128 + SIGINT, the shell's Ctrl-C code).</summary>
+    public const int Cancelled = 130;
 }

@@ -151,7 +151,7 @@ public sealed class HttpOutputClient : IDisposable
                 },
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or IOException)
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or IOException && !cancellationToken.IsCancellationRequested)
         {
             // Retries are exhausted: report it as a transient failure; the batch stays in the spool.
             var problem = secrets.Mask(ex.Message);

@@ -7,6 +7,9 @@ namespace DifyUsageExporter.Sync;
 /// <summary>The result of trying to run a cycle: refused (lock held elsewhere) or the cycle's result.</summary>
 public sealed record CycleAttempt(bool Refused, CycleResult? Result)
 {
+    /// <summary>The cycle was cancelled (shutdown, or SIGINT/SIGTERM of <c>run --once</c>) and recorded as such.</summary>
+    public bool Cancelled { get; init; }
+
     public static CycleAttempt LockHeld { get; } = new(true, null);
 }
 
@@ -58,7 +61,7 @@ public sealed class CycleExecutor(ICycleRunner runner, SqliteStore store, CycleS
         var level = SyncLog.SummaryLevel(outcome);
         var seconds = Math.Round(stopwatch.Elapsed.TotalSeconds, 3);
         SyncLog.CycleFinished(logger, level, outcome, seconds, result.Summary);
-        return new CycleAttempt(false, result);
+        return new CycleAttempt(false, result) { Cancelled = outcome == Cancelled };
     }
 
     /// <summary>
@@ -97,11 +100,12 @@ public sealed class CycleExecutor(ICycleRunner runner, SqliteStore store, CycleS
             var result = await runner.RunCycleAsync(trigger, runId, cancellationToken);
             return (result, result.Outcome.ToString().ToLowerInvariant());
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or HttpRequestException or IOException)
         {
-            // Shutdown past GRACEFUL_SHUTDOWN_TIMEOUT: the cycle is recorded as cancelled, not crashed.
+            // Daemon shutdown past GRACEFUL_SHUTDOWN_TIMEOUT, or a signal to `run --once`: the cycle
+            // is recorded as cancelled, not crashed.
             SyncLog.CycleCancelled(logger);
-            return (new CycleResult(CycleOutcome.Failed, "Cancelled by shutdown.") { CaughtUp = false }, Cancelled);
+            return (new CycleResult(CycleOutcome.Failed, "Cancelled by a stop signal; what was stored stays, the next cycle continues.") { CaughtUp = false }, Cancelled);
         }
         catch (Exception ex)
         {

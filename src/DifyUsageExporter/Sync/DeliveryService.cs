@@ -207,7 +207,9 @@ public sealed class DeliveryService : IDisposable
         switch (result.Outcome)
         {
             case SendOutcome.Delivered:
-                await store.MarkDeliveredAsync(chunk, cancellationToken).ConfigureAwait(false);
+                // API_Meter confirmed it: recorded even when a stop signal arrived meanwhile, so a
+                // cancelled run never sends a confirmed batch again.
+                await store.MarkDeliveredAsync(chunk, CancellationToken.None).ConfigureAwait(false);
                 pass.Delivered++;
                 pass.Records += chunk.Count;
                 Totals.Batches++;

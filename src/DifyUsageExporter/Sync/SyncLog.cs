@@ -42,7 +42,7 @@ internal static partial class SyncLog
     [LoggerMessage(1008, LogLevel.Error, "Recording the cycle in the state store failed")]
     public static partial void RecordFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(1009, LogLevel.Warning, "Export cycle cancelled")]
+    [LoggerMessage(1009, LogLevel.Warning, "Export cycle cancelled by a stop signal; what was stored stays, the next cycle continues")]
     public static partial void CycleCancelled(ILogger logger);
 
     [LoggerMessage(1010, LogLevel.Warning, "{Count} cycle(s) left without an outcome by an earlier process (crash or kill) were closed as abandoned")]

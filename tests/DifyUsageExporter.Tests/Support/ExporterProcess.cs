@@ -84,20 +84,21 @@ public sealed class ExporterProcess : IDisposable
         return wrapper;
     }
 
-    /// <summary>Waits (bounded, generous for a loaded machine) until stdout contains <paramref name="text"/>.</summary>
-    public async Task<bool> WaitForOutputAsync(string text, TimeSpan limit)
+    /// <summary>Waits (bounded, generous for a loaded machine) until stdout (or stderr) contains <paramref name="text"/>.</summary>
+    public async Task<bool> WaitForOutputAsync(string text, TimeSpan limit, bool stderr = false)
     {
         var end = Stopwatch.StartNew();
+        string Output() => stderr ? Stderr : Stdout;
         while (end.Elapsed < limit)
         {
-            if (Stdout.Contains(text, StringComparison.Ordinal))
+            if (Output().Contains(text, StringComparison.Ordinal))
             {
                 return true;
             }
 
             if (Process.HasExited)
             {
-                return Stdout.Contains(text, StringComparison.Ordinal);
+                return Output().Contains(text, StringComparison.Ordinal);
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(50), TimeProvider.System, CancellationToken.None);

@@ -84,6 +84,7 @@ public sealed partial class DatabaseUsageSource : IUsageSource, IDisposable
             DifyLog.ReadFrom(logger, app.Info.Name, app.Info.Id, app.ReadFrom, window.Start);
         }
 
+        await DifyUsageSource.MarkUnrecordedDaysAsync(store, window, apps.Select(a => a.Info.Id), started, cancellationToken).ConfigureAwait(false);
         var run = new DatabaseRun(window, apps, store);
         foreach (var (target, reason) in badConfigs)
         {
