@@ -13,8 +13,9 @@ namespace DifyUsageExporter.Tests.Hosting;
 /// SIGINT/SIGTERM to the real executable's one-shot commands (issue 9, item 11): the work stops,
 /// exit 130, the cycle is recorded as cancelled, the store stays consistent (what was stored stays,
 /// a batch in flight is not delivered), and the next <c>run --once</c> ends with API_Meter at the
-/// Dify simulator's ground truth. The simulator is slowed down per request so the signal lands in
-/// the middle of the work; the test waits for log lines and server state, never for a duration.
+/// Dify simulator's ground truth. The simulator holds every request of one app (or API_Meter one
+/// batch) until the exporter gives up, so the signal lands in the middle of the work whatever the
+/// machine's load; the test waits for log lines and server state, never for a duration.
 /// </summary>
 public sealed class SignalCancellationTests
 {
@@ -31,11 +32,11 @@ public sealed class SignalCancellationTests
     public async Task A_signal_in_the_middle_of_the_extraction_cancels_run_once_keeps_what_was_stored_and_the_next_run_is_exact(string signal)
     {
         using var dir = new TempDir();
-        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.CookieBase64, Workspace = WorkspaceGenerator.Generate(new GeneratorOptions { Seed = 11 }), Latency = TimeSpan.FromMilliseconds(40) }, Ct);
+        await using var sim = await StartHeldDifyAsync();
         await using var meter = await FakeApiMeter.StartAsync("meter-token-signal-test-1");
         var variables = Variables(dir.Path, sim, meter);
 
-        using (var run = ExporterProcess.Start(variables, dir.Path, "run", "--once"))
+        using (var run = Start(variables, dir.Path, "run", "--once"))
         {
             // The first app stored and logged as complete: the extraction is under way, others are still read.
             (await run.WaitForOutputAsync("usage events read, complete", Limit)).ShouldBeTrue(run.Stdout + run.Stderr);
@@ -66,7 +67,7 @@ public sealed class SignalCancellationTests
         }
 
         await VerifyStoreAsync(variables, dir.Path);
-        sim.Latency = TimeSpan.Zero;
+        sim.Faults.Clear();
         await NextRunIsExactAsync(variables, dir.Path, sim, meter);
     }
 
@@ -84,7 +85,7 @@ public sealed class SignalCancellationTests
         variables["API_METER_BATCH_SIZE"] = "10";
         variables["EXTERNAL_API_TIMEOUT_MS"] = "300000";
 
-        using (var run = ExporterProcess.Start(variables, dir.Path, "run", "--once"))
+        using (var run = Start(variables, dir.Path, "run", "--once"))
         {
             // Wait until the third request has arrived (it took the last scripted fault) and hangs.
             var waited = System.Diagnostics.Stopwatch.StartNew();
@@ -121,11 +122,11 @@ public sealed class SignalCancellationTests
     public async Task A_signal_in_the_middle_of_an_export_or_usage_command_exits_130_and_leaves_a_consistent_store(string command, string signal)
     {
         using var dir = new TempDir();
-        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.CookieBase64, Workspace = WorkspaceGenerator.Generate(new GeneratorOptions { Seed = 11 }), Latency = TimeSpan.FromMilliseconds(40) }, Ct);
+        await using var sim = await StartHeldDifyAsync();
         await using var meter = await FakeApiMeter.StartAsync("meter-token-signal-test-3");
         var variables = Variables(dir.Path, sim, meter);
 
-        using (var run = ExporterProcess.Start(variables, dir.Path, command, "--from", Iso.Day(From), "--to", Iso.Day(To)))
+        using (var run = Start(variables, dir.Path, command, "--from", Iso.Day(From), "--to", Iso.Day(To)))
         {
             // One-shot commands log to stderr.
             (await run.WaitForOutputAsync("usage events read, complete", Limit, stderr: true)).ShouldBeTrue(run.Stdout + run.Stderr);
@@ -137,9 +138,30 @@ public sealed class SignalCancellationTests
         }
 
         await VerifyStoreAsync(variables, dir.Path);
-        sim.Latency = TimeSpan.Zero;
+        sim.Faults.Clear();
         await NextRunIsExactAsync(variables, dir.Path, sim, meter);
     }
+
+    /// <summary>
+    /// A Dify that holds every request of one chat app for 10 minutes (until the client aborts it): the
+    /// other apps are read and logged as complete, the extraction cannot finish before the signal.
+    /// </summary>
+    private static async Task<DifySimulator> StartHeldDifyAsync()
+    {
+        var workspace = WorkspaceGenerator.Generate(new GeneratorOptions { Seed = 11 });
+        var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.CookieBase64, Workspace = workspace }, Ct);
+        var held = workspace.Apps.First(a => a.Mode == "chat" && !a.Archived);
+        sim.Faults.DelayNext($"/apps/{held.Id}/", TimeSpan.FromMinutes(10), times: 10_000);
+        return sim;
+    }
+
+    /// <summary>
+    /// Starts the exporter with SIGINT and SIGQUIT at their default action: a test host started in the
+    /// background (CI) inherits them ignored, and .NET keeps an ignored SIGINT ignored, as a shell's
+    /// background job must. Perl (Debian's essential perl-base) resets them and execs in the same process.
+    /// </summary>
+    private static ExporterProcess Start(Dictionary<string, string> variables, string dir, params string[] args) =>
+        ExporterProcess.StartFile("perl", ["-e", "$SIG{INT} = 'DEFAULT'; $SIG{QUIT} = 'DEFAULT'; exec @ARGV or die \"exec: $!\";", "dotnet", ExporterProcess.DllPath, .. args], variables, dir);
 
     private static Dictionary<string, string> Variables(string dir, DifySimulator sim, FakeApiMeter meter) => new(StringComparer.Ordinal)
     {

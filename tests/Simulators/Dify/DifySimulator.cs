@@ -21,7 +21,6 @@ public sealed class DifySimulator : IAsyncDisposable
         Index = new SimIndex(AllWorkspaces);
         Auth = new AuthState(options, options.Workspace);
         AccountZone = TimeZoneInfo.FindSystemTimeZoneById(options.AccountTimeZone);
-        Latency = options.Latency;
         _truth = new Lazy<GroundTruth>(() => GroundTruth.Compute(options.Workspace));
         _lowerBound = new Lazy<RequestLowerBound>(() => RequestLowerBound.Compute(options.Workspace));
     }
@@ -30,9 +29,6 @@ public sealed class DifySimulator : IAsyncDisposable
 
     /// <summary><c>http://127.0.0.1:PORT/</c> (the origin; the console API is under <c>console/api</c>).</summary>
     public Uri BaseUrl { get; private set; } = null!;
-
-    /// <summary>Real-time delay added to every request (from <see cref="DifySimulatorOptions.Latency"/>; a test may change it between runs).</summary>
-    public TimeSpan Latency { get; set; }
 
     /// <summary>Fault rules applied before routing.</summary>
     public FaultInjector Faults { get; } = new();
@@ -127,10 +123,9 @@ public sealed class DifySimulator : IAsyncDisposable
         try
         {
             BeforeRequest?.Invoke(key);
-            var latency = Latency;
-            if (latency > TimeSpan.Zero)
+            if (Options.Latency > TimeSpan.Zero)
             {
-                await Task.Delay(latency, TimeProvider.System, ctx.RequestAborted).ConfigureAwait(false);
+                await Task.Delay(Options.Latency, TimeProvider.System, ctx.RequestAborted).ConfigureAwait(false);
             }
 
             if (Faults.Take(method, path) is { } fault)
