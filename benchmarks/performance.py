@@ -13,15 +13,19 @@ GNU time) case by case, each case --repeat times (default 3):
   size      no latency, ~10k and ~100k events (and ~1M with --million): peak RSS, CPU ms per 1,000
             events, and a second `run --once` with no new data: its wall time as % of the full run.
   startup   `config --check` and the no-op `run --once` at ~10k events (wall ms).
+  database  the database source (DIFY_SOURCE=database) against the console source on the same
+            workspace: the simulator also writes it into Dify's tables in a throwaway PostgreSQL
+            (tests/postgres-cluster.sh, or --database-server). ~100k events --repeat times, and ~1M
+            once with --million; wall, CPU, peak RSS of each source; both checked against the truth.
 
 Every run checks what the fake API_Meter holds for the run's own tenant against the simulator's
 truth (per day, provider, model: tokens, requests, cost) and stops with exit 1 when they differ.
 Absolute times depend on the machine (and on anything else running on it); compare the ratios
 measured within one run. Needs python3, GNU time (/usr/bin/time) and the .NET SDK.
 
-  benchmarks/performance.py [--repeat 3] [--million] [--only sweep,chatflow,size,startup]
+  benchmarks/performance.py [--repeat 3] [--million] [--only sweep,chatflow,size,startup,database]
                             [--levels 1,4,8,16,default] [--exporter-ref GIT_REF] [--baseline GIT_REF]
-                            [--no-ready-to-run] [--json FILE]
+                            [--no-ready-to-run] [--database-server CONNSTRING] [--json FILE]
 
 The exporter is published the way the Dockerfile publishes it (for linux-x64, ReadyToRun) unless
 --no-ready-to-run. --exporter-ref builds the exporter from another commit instead of the working tree.
@@ -115,9 +119,9 @@ def get(url, method="GET"):
 
 
 class Dify:
-    def __init__(self, sims, work, name, port, generator, latency_ms):
+    def __init__(self, sims, work, name, port, generator, latency_ms, extra=()):
         self.url = f"http://127.0.0.1:{port}"
-        self.server = Server(sims, work, name, ["dify", "--port", str(port), "--latency-ms", str(latency_ms), *generator], "Press Ctrl+C")
+        self.server = Server(sims, work, name, ["dify", "--port", str(port), "--latency-ms", str(latency_ms), *generator, *extra], "Press Ctrl+C")
         self.stats = get(self.url + "/_sim/stats")
         self.events = self.stats["events"]
         self.lower_bound = self.stats["lower_bound"]
@@ -129,14 +133,24 @@ class Dify:
 
 def check_truth(dify, meter_url, tenant, label):
     """Fails loudly unless API_Meter holds exactly the simulator's truth for this run's tenant."""
+    problem = truth_difference(dify, meter_url, tenant, label)
+    if problem:
+        raise SystemExit(problem)
+
+
+def truth_difference(dify, meter_url, tenant, label):
+    """None when API_Meter holds exactly the simulator's truth for this run's tenant, else what differs."""
     rows = [r for r in get(meter_url + "/_sim/rows") if r["tenant_id"] == tenant]
     held = {(r["usage_date"], r["provider"], r["model"]): (r["input_tokens"], r["output_tokens"], r["request_count"], Decimal(str(r["cost_actual"]))) for r in rows}
     want = {(t["usage_date"], t["provider"], t["model"]): (t["input_tokens"], t["output_tokens"], t["request_count"], Decimal(t["cost"])) for t in dify.truth}
     if held != want:
         missing = sorted(set(want) - set(held))[:5]
         extra = sorted(set(held) - set(want))[:5]
-        wrong = [(k, held[k], want[k]) for k in sorted(set(held) & set(want)) if held[k] != want[k]][:5]
-        raise SystemExit(f"\nTOTALS DIFFER FROM THE SIMULATOR'S TRUTH in {label}: missing {missing}, extra {extra}, wrong (held, truth) {wrong}")
+        wrong_all = [(k, held[k], want[k]) for k in sorted(set(held) & set(want)) if held[k] != want[k]]
+        short = sum(w[2][2] - w[1][2] for w in wrong_all)
+        return (f"\nTOTALS DIFFER FROM THE SIMULATOR'S TRUTH in {label}: {len(wrong_all)} wrong rows ({short} requests short in all), "
+                f"missing {missing}, extra {extra}, wrong (held, truth) {wrong_all[:5]}")
+    return None
 
 
 class Exporter:
@@ -159,6 +173,28 @@ class Exporter:
         if concurrency:
             env["DIFY_FETCH_CONCURRENCY"] = str(concurrency)
         return env
+
+    def database_env(self, dify, data_dir, tenant, database_url):
+        """The database source only: no console settings, so nothing (not even reconcile) reads the console."""
+        env = self.env(dify, data_dir, tenant, None)
+        for name in ("DIFY_API_BASE_URL", "DIFY_EMAIL", "DIFY_PASSWORD"):
+            del env[name]
+        env["DIFY_SOURCE"] = "database"
+        env["DIFY_DATABASE_URL"] = database_url
+        return env
+
+    def source_run(self, dify, source, database_url, label):
+        """One full `run --once` of the console or the database source into a fresh DATA_DIR; the truth check's result is kept, not raised."""
+        Exporter.counter += 1
+        tenant = f"00000000-0000-4000-8000-{Exporter.counter:012d}"
+        data_dir = Path(tempfile.mkdtemp(dir=self.work, prefix="data-"))
+        env = self.database_env(dify, data_dir, tenant, database_url) if source == "database" else self.env(dify, data_dir, tenant, None)
+        get(dify.url + "/_sim/reset", "POST")
+        run = self.run(["run", "--once"], env, label)
+        run["requests"] = get(dify.url + "/_sim/stats")["requests_served"]
+        run["truth_difference"] = truth_difference(dify, self.meter_url, tenant, label)
+        shutil.rmtree(data_dir, ignore_errors=True)
+        return run
 
     def run(self, args, env, label):
         timing = self.work / "time.txt"
@@ -287,6 +323,51 @@ def startup(exporters, dify, repeat, results, rows):
             ratio_row(rows, f"startup {label}", measured[(exporters[0].name, kind)], measured[(exporters[1].name, kind)], [("wall", "wall_s"), ("CPU", "cpu_s")])
 
 
+def database_case(exporter, dify, name, repeat, database_url, results, rows, differences):
+    """Console vs database source on the same workspace, alternating run by run (same load for both)."""
+    measured = {"console": [], "database": []}
+    for i in range(repeat):
+        for source in ("console", "database"):
+            label = f"{name} {source} #{i + 1}"
+            run = exporter.source_run(dify, source, database_url, label)
+            measured[source].append(run)
+            if run["truth_difference"]:
+                differences.append(run["truth_difference"])
+            log(f"  {label}: {run['wall_s']:.2f} s, CPU {run['cpu_s']:.2f} s, peak RSS {run['rss_mib']:.1f} MiB, "
+                f"{run['requests']} console requests, load {run['load']:.1f}, {'TOTALS DIFFER' if run['truth_difference'] else 'totals = truth'}")
+    for source, runs in measured.items():
+        entry = {
+            "case": f"database {name}", "source": source, "events": dify.events, "wall_s": median(runs, "wall_s"), "cpu_s": median(runs, "cpu_s"),
+            "cpu_ms_per_1000_events": median(runs, "cpu_s") * 1000 / dify.events * 1000, "peak_rss_mib": median(runs, "rss_mib"),
+            "max_peak_rss_mib": max(r["rss_mib"] for r in runs), "console_requests": median(runs, "requests"), "load_average": median(runs, "load"),
+            "exact_runs": sum(1 for r in runs if not r["truth_difference"]), "runs": runs,
+        }
+        results.append(entry)
+        rows.append((f"{name} {source}", f"{dify.events:,}", f"{entry['wall_s']:.2f} s, CPU {entry['cpu_s']:.2f} s", f"{entry['cpu_ms_per_1000_events']:.0f} CPU ms/1k events",
+                     f"peak RSS {entry['peak_rss_mib']:.1f} MiB (max {entry['max_peak_rss_mib']:.1f})",
+                     f"{entry['exact_runs']}/{len(runs)} runs = truth, {entry['console_requests']:.0f} console requests, load {entry['load_average']:.0f}"))
+    console, database = measured["console"], measured["database"]
+    rows.append((f"{name} database/console", "", f"wall {median(database, 'wall_s') / median(console, 'wall_s'):.2f}x",
+                 f"CPU {median(database, 'cpu_s') / median(console, 'cpu_s'):.2f}x", f"peak RSS {median(database, 'rss_mib') / median(console, 'rss_mib'):.2f}x", ""))
+
+
+def postgres(work, server):
+    """The given server, or a throwaway cluster (tests/postgres-cluster.sh); returns (connection string, stop)."""
+    if server:
+        return server, lambda: None
+    directory = Path(tempfile.gettempdir()) / f"due-bench-pg-{os.getpid()}"
+    log("starting a throwaway PostgreSQL (tests/postgres-cluster.sh) ...")
+    script = str(ROOT / "tests/postgres-cluster.sh")
+    connection = subprocess.run(["bash", script, "start", str(directory)], check=True, capture_output=True, text=True).stdout.strip()
+    return connection, lambda: subprocess.run(["bash", script, "stop", str(directory)], capture_output=True)
+
+
+def with_database(connection, name):
+    """The connection string with its Database replaced by NAME."""
+    parts = [p for p in connection.split(";") if p and not p.lower().startswith("database=")]
+    return ";".join(parts + [f"Database={name}"])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
@@ -298,12 +379,15 @@ def main():
     parser.add_argument("--no-ready-to-run", action="store_true", help="plain `dotnet publish` instead of linux-x64 ReadyToRun")
     parser.add_argument("--json", default=str(ROOT / "benchmarks/results/performance.json"))
     parser.add_argument("--port", type=int, default=5410)
+    parser.add_argument("--database-server", help="PostgreSQL (Npgsql connection string, superuser) for the database case; default: a throwaway cluster")
     args = parser.parse_args()
     cases = set(args.only.split(","))
     levels = [None if level == "default" else int(level) for level in args.levels.split(",")]
     work = Path(tempfile.mkdtemp(prefix="due-bench-"))
     servers = []
     results, rows = [], []
+    differences = []
+    stop_postgres = lambda: None
     try:
         meter_url = f"http://127.0.0.1:{args.port}"
         exporters = [Exporter("ours", publish_exporter(work, "exporter", args.exporter_ref, not args.no_ready_to_run), work, meter_url)]
@@ -314,11 +398,11 @@ def main():
         servers.append(meter)
         port = args.port + 1
 
-        def dify(name, generator, latency):
+        def dify(name, generator, latency, extra=()):
             nonlocal port
             port += 1
-            log(f"starting the Dify simulator: {name} ({' '.join(generator)}, {latency} ms) ...")
-            d = Dify(sims, work, name, port, generator, latency)
+            log(f"starting the Dify simulator: {name} ({' '.join(generator)}, {latency} ms{', writing its tables' if extra else ''}) ...")
+            d = Dify(sims, work, name, port, generator, latency, extra)
             servers.append(d.server)
             log(f"  {d.events:,} events, request lower bound {d.lower_bound:,}")
             return d
@@ -350,9 +434,21 @@ def main():
                 d = dify("1M", ["--seed", "15", "--conversations", "30000", "--runs", "45000", "--compact"], 0)
                 sizes(exporters, d, "size 1M", 1, results, rows)
                 done(d)
+        if "database" in cases:
+            # The same generator arguments as the size case: 100k with --repeat runs, 1M once.
+            server, stop_postgres = postgres(work, args.database_server)
+            sizes_to_run = [("100k", ["--seed", "14", "--conversations", "3000", "--runs", "4500", "--compact"], args.repeat)]
+            if args.million:
+                sizes_to_run.append(("1M", ["--seed", "15", "--conversations", "30000", "--runs", "45000", "--compact"], 1))
+            for name, generator, repeat in sizes_to_run:
+                database_url = with_database(server, f"dify_bench_{name.lower()}_{os.getpid()}")
+                d = dify(f"database {name}", generator, 0, ["--database", database_url])
+                database_case(exporters[0], d, name, repeat, database_url, results, rows, differences)
+                done(d)
     finally:
         for server in servers:
             server.stop()
+        stop_postgres()
         shutil.rmtree(work, ignore_errors=True)
 
     def rev(ref):
@@ -371,6 +467,9 @@ def main():
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"commit": commit + dirty, "baseline": baseline, "ready_to_run": not args.no_ready_to_run, "load_average_at_end": load, "repeat": args.repeat, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": results}, indent=2))
     print(f"JSON: {out}")
+    if differences:
+        print("\n".join(differences))
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -12,11 +12,14 @@ public static class DifyCommand
              [--apps N] [--conversations N] [--messages N] [--runs N] [--debug-runs N]
              [--start 2026-03-01] [--end 2026-03-15] [--token-ttl-minutes N] [--latency-ms N]
              [--triggered-from-filter] [--role owner|admin|editor|normal] [--hide-nested-agent-usage]
-             [--modes chat,agent-chat,completion,advanced-chat,workflow] [--compact]
+             [--modes chat,agent-chat,completion,advanced-chat,workflow] [--compact] [--database CONNSTRING]
         --version 1.12 or later (e.g. 1.17.1): the current-Dify profile (agent apps, knowledge pipelines,
         trigger runs, nested agent usage; data 2026-06-24..2026-07-08, Base64 password by default).
         --compact: node executions are built again on each read instead of held (a 1M-event workspace
         fits in a few hundred MB); another workspace than without it for the same seed.
+        --database: also writes the workspace into Dify's tables in that PostgreSQL database (an Npgsql
+        connection string; the database is created when missing and must not hold Dify's tables yet), with
+        the account time zone as the owner's accounts.timezone: the database source reads the same data.
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output)
@@ -101,6 +104,13 @@ public static class DifyCommand
             AccountRole = Str("role", "owner"),
             Workspace = WorkspaceGenerator.Generate(gen),
         };
+
+        if (a.GetValueOrDefault("database") is { } database)
+        {
+            await output.WriteLineAsync("writing the workspace into Dify's tables ...").ConfigureAwait(false);
+            await DifyDatabaseWriter.CreateDatabaseIfMissingAsync(database, CancellationToken.None).ConfigureAwait(false);
+            await DifyDatabaseWriter.WriteAsync(database, options.Workspace, gen.Owner, options.AccountTimeZone, CancellationToken.None).ConfigureAwait(false);
+        }
 
         await using var sim = await DifySimulator.StartAsync(options).ConfigureAwait(false);
         await PrintAsync(sim, gen, output).ConfigureAwait(false);

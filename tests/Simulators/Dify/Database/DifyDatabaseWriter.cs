@@ -14,6 +14,26 @@ public static class DifyDatabaseWriter
     /// <summary>Dify's schema subset (dify-schema.sql next to the simulator).</summary>
     public static string SchemaSql => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Dify", "Database", "dify-schema.sql"));
 
+    /// <summary>
+    /// Creates the database named in <paramref name="connectionString"/> when it does not exist (connecting to the
+    /// server's <c>postgres</c> database), so a benchmark can point the simulator at a fresh name on a throwaway server.
+    /// </summary>
+    public static async Task CreateDatabaseIfMissingAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var target = new NpgsqlConnectionStringBuilder(connectionString);
+        var name = target.Database ?? throw new ArgumentException("The connection string names no Database.", nameof(connectionString));
+        var admin = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres" };
+        await using var connection = new NpgsqlConnection(admin.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
+        exists.Parameters.AddWithValue("name", name);
+        if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+        {
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", connection);
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
     /// <summary>Creates the tables and writes the workspace; <paramref name="ownerTimeZone"/> becomes the owner's accounts.timezone.</summary>
     public static async Task WriteAsync(string connectionString, SimWorkspace ws, SimAccount owner, string? ownerTimeZone, CancellationToken cancellationToken, bool createSchema = true)
     {
