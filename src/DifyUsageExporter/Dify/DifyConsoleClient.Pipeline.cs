@@ -24,6 +24,9 @@ public sealed partial class DifyConsoleClient
 
     private static readonly string[] CredentialHeaders = ["Authorization", "Cookie", "X-CSRF-Token", "X-WORKSPACE-ID"];
 
+    /// <summary>Bound on the retries of one request whose token expired before Dify answered (each renews the session at most once).</summary>
+    private const int MaxExpiredRetries = 32;
+
     /// <summary>Credentials on every authenticated request; a 401 renews the session and sends the same request again.</summary>
     private sealed class SessionHandler(DifyConsoleClient client) : DelegatingHandler
     {
@@ -51,14 +54,20 @@ public sealed partial class DifyConsoleClient
                 // renewed by another caller can expire again before this caller's retry. A session
                 // refused even right after its own renewals is a cookie/CSRF problem, not an expiry;
                 // the 401 is handed back and the caller reports it (DifyFailures.SessionRejectedMessage).
-                if (response.StatusCode != HttpStatusCode.Unauthorized || renewals >= MaxSessionRenewals || attempt >= MaxSessionRenewals * 4)
+                // A 401 for a token that had expired by the time Dify answered (its exp claim) is an
+                // expiry whatever happened before: a request that waited long for a concurrency slot
+                // can find even a fresh token expired. It is renewed and retried without counting as a
+                // refusal, up to MaxExpiredRetries times.
+                var expired = used.ExpiresAt is { } exp && client.time.GetUtcNow() >= exp;
+                if (response.StatusCode != HttpStatusCode.Unauthorized
+                    || (expired ? attempt >= MaxExpiredRetries : renewals >= MaxSessionRenewals || attempt >= MaxSessionRenewals * 4))
                 {
                     return response;
                 }
 
                 response.Dispose();
                 (s, var renewed) = await client.RecoverAsync(used, cancellationToken).ConfigureAwait(false);
-                if (renewed)
+                if (renewed && !expired)
                 {
                     renewals++;
                 }
