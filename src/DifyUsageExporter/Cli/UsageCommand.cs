@@ -117,32 +117,28 @@ public static class UsageCommand
         public long TotalTokens => InputTokens + OutputTokens;
     }
 
-    /// <summary>Streams the ledger and sums per (day, group, currency); memory grows with groups, not events.</summary>
+    /// <summary>Streams the ledger and sums per (day, group, currency) with <see cref="UsageSums"/>; memory grows with groups, not events. The cost stays exact here (printed rounded, written exact in --json).</summary>
     public static async Task<IReadOnlyList<UsageRow>> AggregateAsync(SqliteStore store, UsageRequest request, CancellationToken cancellationToken)
     {
-        var totals = new Dictionary<(DateOnly, string?, string), (long N, long In, long Out, decimal Cost)>();
-        await foreach (var e in store.ReadEventsAsync(request.From, request.To, cancellationToken).ConfigureAwait(false))
-        {
-            string? group = request.By switch
+        var by = new UsageGrouping((e, n) => new UsageGroup(
+            Day: e.UsageDate,
+            Label: request.By switch
             {
                 "app" => $"{e.AppName} ({e.AppId})",
-                "model" => $"{ProviderModelNormalizer.NormalizeProvider(e.Provider)}/{ProviderModelNormalizer.NormalizeModel(e.Model)}",
+                "model" => $"{n.Provider}/{n.Model}",
                 "user" => $"{e.UserType}:{e.UserId}",
                 _ => null,
-            };
-            var key = (e.UsageDate, group, e.Currency);
-            var t = totals.GetValueOrDefault(key);
-            totals[key] = (t.N + 1, t.In + e.InputTokens, t.Out + e.OutputTokens, t.Cost + e.Cost);
-        }
-
-        return totals
-            .Select(kv => new UsageRow(kv.Key.Item1, kv.Key.Item2, kv.Value.N, kv.Value.In, kv.Value.Out, kv.Value.Cost, kv.Key.Item3))
+            },
+            Currency: e.Currency));
+        var groups = (await UsageSums.GroupAsync(store.ReadEventsAsync(request.From, request.To, cancellationToken), [by], cancellationToken).ConfigureAwait(false))[0];
+        return groups
+            .Select(kv => new UsageRow(kv.Key.Day!.Value, kv.Key.Label, kv.Value.Requests, kv.Value.InputTokens, kv.Value.OutputTokens, kv.Value.Cost, kv.Key.Currency!))
             .OrderBy(r => r.Day).ThenBy(r => r.Group, StringComparer.Ordinal).ThenBy(r => r.Currency, StringComparer.Ordinal)
             .ToList();
     }
 
     private static string Money(decimal cost) =>
-        Math.Round(cost, 7, MidpointRounding.AwayFromZero).ToString("0.0000000", CultureInfo.InvariantCulture);
+        UsageSums.RoundCost(cost).ToString("0.0000000", CultureInfo.InvariantCulture);
 
     private static void PrintTable(TextWriter output, IReadOnlyList<UsageRow> rows, UsageRequest request, string zone, HashSet<DateOnly> incomplete)
     {
