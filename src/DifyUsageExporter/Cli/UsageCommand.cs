@@ -56,7 +56,7 @@ public static class UsageCommand
         // --ledger only reads (also on a read-only DATA_DIR); extraction writes the ledger and
         // watermarks: never interleave with a running cycle, and prove the store usable before logging in.
         using var store = request.LedgerOnly ? CommandStore.OpenForReading(env, settings) : CommandStore.Open(env, settings);
-        using var cycleLock = request.LedgerOnly ? null : CommandLock.Acquire(settings.DataDir, "usage");
+        using var cycleLock = request.LedgerOnly ? null : CommandLock.Acquire(store, "usage");
         if (!request.LedgerOnly)
         {
             StoreProbe.Check(store);
@@ -118,7 +118,7 @@ public static class UsageCommand
     }
 
     /// <summary>Streams the ledger and sums per (day, group, currency); memory grows with groups, not events.</summary>
-    public static async Task<IReadOnlyList<UsageRow>> AggregateAsync(SqliteStore store, UsageRequest request, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<UsageRow>> AggregateAsync(StateStore store, UsageRequest request, CancellationToken cancellationToken)
     {
         var totals = new Dictionary<(DateOnly, string?, string), (long N, long In, long Out, decimal Cost)>();
         await foreach (var e in store.ReadEventsAsync(request.From, request.To, cancellationToken).ConfigureAwait(false))

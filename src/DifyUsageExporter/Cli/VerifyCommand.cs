@@ -41,7 +41,7 @@ public static class VerifyCommand
             else
             {
                 var settings = env.LoadSettings();
-                using var store = BackupCommand.OpenExisting(settings.DataDir, env.Time);
+                using var store = BackupCommand.OpenExisting(settings, env.Time);
                 report = StoreVerifier.Verify(store, full);
                 if (parse.GetValue(repair) && report.StaleTotalDays.Count > 0)
                 {

@@ -39,7 +39,7 @@ public static class WatermarkCommand
             await env.Out.WriteLineAsync("APP_ID                                APP_NAME                        WATERMARK                 UPDATED_AT").ConfigureAwait(false);
             foreach (var m in marks)
             {
-                await env.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{m.AppId,-37} {m.AppName,-31} {SqliteStore.Format(m.Watermark),-25} {SqliteStore.Format(m.UpdatedAt)}")).ConfigureAwait(false);
+                await env.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{m.AppId,-37} {m.AppName,-31} {StateStore.Format(m.Watermark),-25} {StateStore.Format(m.UpdatedAt)}")).ConfigureAwait(false);
             }
 
             return ExitCodes.Success;
@@ -71,7 +71,7 @@ public static class WatermarkCommand
                 instant = instant.AddHours(-14);
             }
             using var store = CommandStore.Open(env, settings);
-            using var cycleLock = CommandLock.Acquire(settings.DataDir, "watermark reset");
+            using var cycleLock = CommandLock.Acquire(store, "watermark reset");
             var all = string.Equals(appId, "all", StringComparison.OrdinalIgnoreCase);
             var marks = await store.ReadWatermarksAsync(cancellationToken).ConfigureAwait(false);
             if (!all && !marks.Any(m => m.AppId == appId))
@@ -80,14 +80,14 @@ public static class WatermarkCommand
             }
 
             var target = all ? "all apps" : $"app {appId}";
-            if (!await Confirmation.AskAsync(env, $"Move the watermark of {target} back to {SqliteStore.Format(instant)} ({(settings.UsageTimeZone is null ? $"the earliest start of {Iso.Day(day)} in any time zone" : $"{Iso.Day(day)} 00:00 {zone.Id}")})? The next cycle re-reads from there.", parse.GetValue(yes)).ConfigureAwait(false))
+            if (!await Confirmation.AskAsync(env, $"Move the watermark of {target} back to {StateStore.Format(instant)} ({(settings.UsageTimeZone is null ? $"the earliest start of {Iso.Day(day)} in any time zone" : $"{Iso.Day(day)} 00:00 {zone.Id}")})? The next cycle re-reads from there.", parse.GetValue(yes)).ConfigureAwait(false))
             {
                 await env.Out.WriteLineAsync("Not reset.").ConfigureAwait(false);
                 return ExitCodes.Failure;
             }
 
             var changed = await store.ResetWatermarksAsync(all ? null : appId, instant, cancellationToken).ConfigureAwait(false);
-            await env.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Reset {changed} watermark(s) to {SqliteStore.Format(instant)}.")).ConfigureAwait(false);
+            await env.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Reset {changed} watermark(s) to {StateStore.Format(instant)}.")).ConfigureAwait(false);
             return ExitCodes.Success;
         });
         return command;

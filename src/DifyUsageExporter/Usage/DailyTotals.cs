@@ -37,7 +37,7 @@ public static class DailyAggregator
 
     /// <summary>
     /// Version of the normalisation and summing rules. The ledger keeps per-day totals computed with
-    /// these rules (SqliteStore.RefreshDailyTotalsAsync); bump it whenever ProviderModelNormalizer or
+    /// these rules (StateStore.RefreshDailyTotalsAsync); bump it whenever ProviderModelNormalizer or
     /// this class changes what a key or a sum is, and every stored day is re-aggregated once.
     /// </summary>
     public const int RulesVersion = 1;

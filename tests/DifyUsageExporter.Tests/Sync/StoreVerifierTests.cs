@@ -18,7 +18,7 @@ public sealed class StoreVerifierTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static void Sql(SqliteStore store, string sql)
+    private static void Sql(StateStore store, string sql)
     {
         using var connection = new SqliteConnection($"Data Source={store.Path};Pooling=False");
         connection.Open();

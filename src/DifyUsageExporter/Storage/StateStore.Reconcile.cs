@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace DifyUsageExporter.Storage;
 
-public sealed partial class SqliteStore
+public sealed partial class StateStore
 {
     private const string ReconcileKey = "state.reconcile.latest";
     private const string UnknownModesKey = "state.extraction.unknown_mode_apps";
