@@ -4,9 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using DifyUsageExporter.Configuration;
-using Polly;
-using Polly.Retry;
-using Polly.Timeout;
+using DifyUsageExporter.Http;
 
 namespace DifyUsageExporter.Dify;
 
@@ -14,7 +12,7 @@ namespace DifyUsageExporter.Dify;
 /// The Dify console API client: detects the server generation, logs in (legacy JSON tokens,
 /// cookie era with CSRF, Base64 password from the 1.11 line, or a workspace admin key), keeps the
 /// session alive (refresh before <c>exp</c> or on 401, serialised because refresh tokens rotate;
-/// one re-login when refresh fails), retries transient failures with backoff and jitter, and
+/// one re-login when refresh fails), retries transient failures by the shared rule (Http/), and
 /// bounds concurrent requests. Thread-safe; one instance per process.
 /// </summary>
 public sealed partial class DifyConsoleClient : IDisposable
@@ -28,8 +26,8 @@ public sealed partial class DifyConsoleClient : IDisposable
     private readonly HttpClient http;
     private readonly string baseUrl;
     private readonly AdaptiveConcurrencyLimiter concurrency;
-    private readonly ResiliencePipeline<HttpResponseMessage> pipeline;
-    private readonly ResiliencePipeline<HttpResponseMessage> loginPipeline;
+    private readonly ResilientHttp resilientHttp;
+    private readonly ResilientHttp loginHttp;
 
     /// <param name="settings">DIFY_* settings (base URL, credentials, timeouts, retries, concurrency, TLS).</param>
     /// <param name="secrets">Every token and cookie received is registered here.</param>
@@ -67,10 +65,8 @@ public sealed partial class DifyConsoleClient : IDisposable
         http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("dify-usage-exporter", "1.0"));
         http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         concurrency = new AdaptiveConcurrencyLimiter(settings.DifyFetchConcurrency, time, (old, now, reason) => DifyLog.LimitChanged(logger, old, now, reason));
-        pipeline = BuildPipeline(retryTooManyRequests: true);
-        // The login POST is never retried, not even on a timeout or 5xx: the first attempt may have
-        // reached Dify and counted towards its 5-failure account lock (api/services/account_service.py).
-        loginPipeline = BuildPipeline(retryTooManyRequests: false, retry: false);
+        resilientHttp = new ResilientHttp(RetryPolicy(settings, login: false), time);
+        loginHttp = new ResilientHttp(RetryPolicy(settings, login: true), time);
     }
 
     /// <summary>The Dify origin requests go to.</summary>
@@ -85,59 +81,36 @@ public sealed partial class DifyConsoleClient : IDisposable
         authGate.Dispose();
     }
 
-    private ResiliencePipeline<HttpResponseMessage> BuildPipeline(bool retryTooManyRequests, bool retry = true)
+    private static HttpRetryPolicy RetryPolicy(ExporterSettings settings, bool login) => new()
     {
-        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
-        if (retry && settings.DifyFetchRetryCount > 0)
-        {
-            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-            {
-                MaxRetryAttempts = settings.DifyFetchRetryCount,
-                Delay = settings.DifyFetchRetryDelay,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
-                    .Handle<HttpRequestException>()
-                    .Handle<TimeoutRejectedException>()
-                    .HandleResult(r => (int)r.StatusCode >= 500 || (retryTooManyRequests && r.StatusCode == HttpStatusCode.TooManyRequests)),
-                OnRetry = args =>
-                {
-                    DifyMetrics.Retries.Add(1);
-                    var outcome = args.Outcome.Exception is { } ex ? ex.GetType().Name : ((int)args.Outcome.Result!.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    var (method, path) = args.Context.Properties.TryGetValue(RequestKey, out var key) ? key : ("?", "?");
-                    DifyLog.Retrying(logger, method, path, outcome, args.AttemptNumber + 1, (long)args.RetryDelay.TotalMilliseconds);
-                    return default;
-                },
-            });
-        }
-
-        builder.AddTimeout(settings.DifyFetchTimeout);
-        return builder.Build();
-    }
-
-    private static readonly ResiliencePropertyKey<(string Method, string Path)> RequestKey = new("dify.request");
+        // The login POST is never retried, not even on a timeout or 5xx: the first attempt may have
+        // reached Dify and counted towards its 5-failure account lock (api/services/account_service.py).
+        MaxRetries = login ? 0 : settings.DifyFetchRetryCount,
+        BaseDelay = settings.DifyFetchRetryDelay,
+        AttemptTimeout = settings.DifyFetchTimeout,
+        TimeoutVariable = "DIFY_FETCH_TIMEOUT_MS",
+    };
 
     /// <summary>
     /// Sends a request built fresh for each attempt (a request message cannot be re-sent) through
-    /// the retry/timeout pipeline, holding a concurrency slot only while the attempt is in flight.
-    /// Transport failures that survive the retries become <see cref="DifyApiException"/>.
+    /// the shared retry/timeout rule (<see cref="ResilientHttp"/>), holding a concurrency slot only
+    /// while the attempt is in flight, so the adaptive limit sees every attempt. Transport failures
+    /// that survive the retries become <see cref="DifyApiException"/>.
     /// </summary>
     private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, Func<HttpRequestMessage> build, bool login, CancellationToken cancellationToken)
     {
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(RequestKey, (method.Method, PathOnly(path)));
         try
         {
-            return await (login ? loginPipeline : pipeline).ExecuteAsync(
-                async (ctx, self) =>
+            return await (login ? loginHttp : resilientHttp).SendAsync(
+                async attemptToken =>
                 {
-                    var lease = await self.concurrency.AcquireAsync(ctx.CancellationToken).ConfigureAwait(false);
+                    var lease = await concurrency.AcquireAsync(attemptToken).ConfigureAwait(false);
                     var signal = RequestSignal.Ignored;
                     try
                     {
                         DifyMetrics.Requests.Add(1);
                         using var request = build();
-                        var response = await self.http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ctx.CancellationToken).ConfigureAwait(false);
+                        var response = await ResilientHttp.SendBufferedAsync(http, request, attemptToken).ConfigureAwait(false);
                         signal = (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests ? RequestSignal.Overload : RequestSignal.Success;
                         return response;
                     }
@@ -154,23 +127,24 @@ public sealed partial class DifyConsoleClient : IDisposable
                     }
                     finally
                     {
-                        self.concurrency.Release(lease, signal);
+                        concurrency.Release(lease, signal);
                     }
                 },
-                context,
-                this).ConfigureAwait(false);
+                notice =>
+                {
+                    DifyMetrics.Retries.Add(1);
+                    var outcome = notice.Exception is { } ex ? ex.GetType().Name : notice.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?";
+                    DifyLog.Retrying(logger, method.Method, PathOnly(path), outcome, notice.Attempt, (long)notice.Delay.TotalMilliseconds);
+                },
+                cancellationToken).ConfigureAwait(false);
         }
-        catch (TimeoutRejectedException ex)
+        catch (HttpAttemptTimeoutException ex)
         {
             throw new DifyApiException($"Dify did not answer {method} {PathOnly(path)} within {settings.DifyFetchTimeout.TotalMilliseconds:0} ms (DIFY_FETCH_TIMEOUT_MS), {(login ? "not retried (a login is never retried)" : $"after {settings.DifyFetchRetryCount} retries")}.", PathOnly(path), null, "timeout", null, ex);
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
             throw new DifyApiException($"Dify {method} {PathOnly(path)} failed: {secrets.Mask(TransportMessage(ex))}", PathOnly(path), null, "transport", null, ex);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
         }
     }
 

@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using System.Security.Authentication;
 using DifyUsageExporter.Configuration;
-using Polly.Timeout;
 
 namespace DifyUsageExporter.Dify;
 
@@ -116,7 +115,7 @@ public static class DifyDiagnostics
 
             return result with { AppCount = count, AppsByMode = byMode, NoUsageApps = noUsage, UnknownModeApps = unknown, AgentApps = agents?.Count, KnowledgePipelines = pipelines };
         }
-        catch (Exception ex) when (ex is DifyAuthException or DifyApiException or ConfigurationException or HttpRequestException or TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is DifyAuthException or DifyApiException or ConfigurationException or HttpRequestException or TimeoutException && !cancellationToken.IsCancellationRequested)
         {
             // The check reports failures instead of throwing: that is its purpose.
             var (failure, fix) = Diagnose(ex, settings);
@@ -167,7 +166,7 @@ public static class DifyDiagnostics
             {
                 case AuthenticationException:
                     return (DifyCheckFailure.Tls, $"The TLS certificate of {host} is not trusted. Set DIFY_CA_CERT_FILE to the PEM of the CA that signed it (or, only for a test, DIFY_TLS_INSECURE=true). Also check that the URL's host name matches the certificate.");
-                case TimeoutRejectedException:
+                case TimeoutException:
                     return (DifyCheckFailure.Timeout, $"{host} did not answer in time. Check that Dify is up and not overloaded, firewall rules, and raise DIFY_FETCH_TIMEOUT_MS if Dify is just slow.");
                 case SocketException socket when socket.SocketErrorCode is SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain:
                     return (DifyCheckFailure.Dns, $"The host name {host} cannot be resolved. Check DIFY_API_BASE_URL and the DNS of this machine/container (inside Docker use the service name or host.docker.internal).");

@@ -1,10 +1,8 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using DifyUsageExporter.Configuration;
-using Polly;
-using Polly.Retry;
+using DifyUsageExporter.Http;
 
 namespace DifyUsageExporter.Metering;
 
@@ -37,9 +35,10 @@ public sealed record SendResult(SendOutcome Outcome, int? StatusCode, int Attemp
 }
 
 /// <summary>
-/// POSTs JSON to one configured URL exactly (no path appended), with a Bearer token, a per-attempt
-/// timeout and Polly retries: 429 (Retry-After seconds or HTTP-date, capped), 5xx, network errors
-/// and timeouts, exponential backoff with jitter driven by the injected <see cref="TimeProvider"/>.
+/// POSTs JSON to one configured URL exactly (no path appended), with a Bearer token, retried by the
+/// shared rule of <see cref="ResilientHttp"/>: network errors, timeouts (EXTERNAL_API_TIMEOUT_MS per
+/// attempt), 408, 429 and 5xx, after Retry-After (seconds or HTTP-date, capped) or exponential
+/// backoff with jitter driven by the injected <see cref="TimeProvider"/>.
 /// 400/401/403/404/422 and other 4xx are not retried; 409 counts as success.
 /// </summary>
 public sealed class HttpOutputClient : IDisposable
@@ -47,12 +46,10 @@ public sealed class HttpOutputClient : IDisposable
     private readonly HttpClient http;
     private readonly Uri url;
     private readonly string? token;
-    private readonly TimeSpan timeout;
-    private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly SecretRegistry secrets;
     private readonly string targetName;
-    private readonly ResiliencePipeline<HttpResponseMessage> pipeline;
+    private readonly ResilientHttp resilient;
 
     public HttpOutputClient(string targetName, Uri url, string? token, TimeSpan timeout, int maxRetry, bool allowInsecureHttp, TimeProvider time, ILogger logger, SecretRegistry secrets, HttpMessageHandler? handler = null, TimeSpan? baseDelay = null)
     {
@@ -60,8 +57,6 @@ public sealed class HttpOutputClient : IDisposable
         this.targetName = targetName;
         this.url = url;
         this.token = token;
-        this.timeout = timeout;
-        this.time = time;
         this.logger = logger;
         this.secrets = secrets;
         secrets.Add(token);
@@ -69,35 +64,19 @@ public sealed class HttpOutputClient : IDisposable
         http.Timeout = Timeout.InfiniteTimeSpan;
         http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("dify-usage-exporter", ApiMeterPayload.ExporterVersion));
 
-        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
-        if (maxRetry > 0)
-        {
-            // MAX_RETRY=0 means a single attempt; Polly's retry strategy needs at least one retry.
-            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        resilient = new ResilientHttp(
+            new HttpRetryPolicy
             {
-                MaxRetryAttempts = maxRetry,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = baseDelay ?? TimeSpan.FromSeconds(1),
-                MaxDelay = MaxBackoff,
-                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
-                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result)),
-                OnRetry = args =>
-                {
-                    var problem = args.Outcome.Exception?.Message ?? $"HTTP {(int)args.Outcome.Result!.StatusCode}";
-                    MeteringLog.Retrying(logger, targetName, args.AttemptNumber + 1, secrets.Mask(problem), (long)args.RetryDelay.TotalMilliseconds);
-                    return ValueTask.CompletedTask;
-                },
-            });
-        }
-
-        pipeline = builder.Build();
+                MaxRetries = maxRetry,
+                BaseDelay = baseDelay ?? TimeSpan.FromSeconds(1),
+                AttemptTimeout = timeout,
+                TimeoutVariable = "EXTERNAL_API_TIMEOUT_MS",
+            },
+            time);
     }
 
     /// <summary>Upper bound of an honoured Retry-After (a server asking for an hour would stall the cycle).</summary>
-    public static TimeSpan MaxRetryAfter { get; } = TimeSpan.FromMinutes(2);
-
-    private static TimeSpan MaxBackoff { get; } = TimeSpan.FromMinutes(1);
+    public static TimeSpan MaxRetryAfter => HttpRetryPolicy.DefaultMaxRetryAfter;
 
     /// <summary>HTTPS only, except loopback hosts or ALLOW_INSECURE_HTTP=true (also validated at configuration load).</summary>
     public static void EnsureTransportAllowed(string targetName, Uri url, bool allowInsecureHttp)
@@ -125,32 +104,22 @@ public sealed class HttpOutputClient : IDisposable
         HttpResponseMessage? response = null;
         try
         {
-            response = await pipeline.ExecuteAsync(
-                async ct =>
+            response = await resilient.SendAsync(
+                async attemptToken =>
                 {
                     attempts++;
-                    using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    // Real-time timeout: it bounds a real network wait, unlike backoff delays (TimeProvider).
-                    attemptCts.CancelAfter(timeout);
                     using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
                     if (!string.IsNullOrEmpty(token))
                     {
                         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
                     }
 
-                    try
-                    {
-                        var r = await http.SendAsync(request, attemptCts.Token).ConfigureAwait(false);
-                        await r.Content.LoadIntoBufferAsync(attemptCts.Token).ConfigureAwait(false);
-                        return r;
-                    }
-                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-                    {
-                        throw new TimeoutException($"no response within {timeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)} ms (EXTERNAL_API_TIMEOUT_MS)");
-                    }
+                    return await ResilientHttp.SendBufferedAsync(http, request, attemptToken).ConfigureAwait(false);
                 },
+                notice => MeteringLog.Retrying(logger, targetName, notice.Attempt, secrets.Mask(notice.Problem), (long)notice.Delay.TotalMilliseconds),
                 cancellationToken).ConfigureAwait(false);
         }
+
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException or IOException)
         {
             // Retries are exhausted: report it as a transient failure; the batch stays in the spool.
@@ -210,37 +179,12 @@ public sealed class HttpOutputClient : IDisposable
     /// <summary>What a non-2xx status means for the spool (see <see cref="SendOutcome"/>).</summary>
     internal static SendOutcome Classify(HttpStatusCode status) => (int)status switch
     {
-        _ when IsTransientStatus(status) => SendOutcome.Unreachable,
+        _ when HttpTransient.IsTransient(status) => SendOutcome.Unreachable,
         400 or 422 => SendOutcome.Rejected,
         401 or 403 or 404 or 405 => SendOutcome.Refused,
         _ => SendOutcome.Unexplained,
     };
 
-    private static bool IsTransientStatus(HttpStatusCode status) => status == HttpStatusCode.TooManyRequests || (int)status >= 500 || status == HttpStatusCode.RequestTimeout;
-
-    private static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome.Exception switch
-    {
-        HttpRequestException or TimeoutException or IOException => true,
-        null => IsTransientStatus(outcome.Result!.StatusCode),
-        _ => false,
-    };
-
-    private TimeSpan? RetryAfter(HttpResponseMessage? response)
-    {
-        var header = response?.Headers.RetryAfter;
-        if (header is null)
-        {
-            return null;
-        }
-
-        TimeSpan? wait = header.Delta ?? (header.Date is { } date ? date - time.GetUtcNow() : null);
-        if (wait is null)
-        {
-            return null;
-        }
-
-        return wait < TimeSpan.Zero ? TimeSpan.Zero : wait > MaxRetryAfter ? MaxRetryAfter : wait;
-    }
 
     private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";
 

@@ -24,6 +24,9 @@ internal static partial class MeteringLog
     [LoggerMessage(4006, LogLevel.Warning, "Notification webhook failed: {Problem}")]
     public static partial void NotifyFailed(ILogger logger, string problem);
 
+    [LoggerMessage(4013, LogLevel.Information, "Notification webhook failed (attempt {Attempt}): {Problem}; retrying in {DelayMs} ms")]
+    public static partial void NotifyRetrying(ILogger logger, int attempt, string problem, long delayMs);
+
     [LoggerMessage(4007, LogLevel.Information, "Notification {Kind} suppressed: the previous one was sent less than {MinInterval} ago")]
     public static partial void NotifySuppressed(ILogger logger, string kind, TimeSpan minInterval);
 

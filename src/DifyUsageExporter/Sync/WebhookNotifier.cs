@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using DifyUsageExporter.Configuration;
+using DifyUsageExporter.Http;
 using DifyUsageExporter.Metering;
 using DifyUsageExporter.Storage;
 
@@ -34,6 +35,7 @@ public sealed class WebhookNotifier : IDisposable
     private readonly SecretRegistry secrets;
     private readonly ILogger logger;
     private readonly HttpClient http;
+    private readonly ResilientHttp resilient;
 
     public WebhookNotifier(Uri? url, TimeSpan minInterval, StateStore store, TimeProvider time, SecretRegistry secrets, ILogger logger, HttpMessageHandler? handler = null)
     {
@@ -44,7 +46,8 @@ public sealed class WebhookNotifier : IDisposable
         this.secrets = secrets;
         this.logger = logger;
         http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
-        http.Timeout = TimeSpan.FromSeconds(10);
+        http.Timeout = Timeout.InfiniteTimeSpan;
+        resilient = new ResilientHttp(Policy, time);
         if (url is not null)
         {
             // The webhook URL embeds its own secret (Slack/Discord tokens live in the path).
@@ -54,6 +57,19 @@ public sealed class WebhookNotifier : IDisposable
     }
 
     public bool Enabled => url is not null;
+
+    /// <summary>
+    /// The shared transient rule with a notifier's budget: two retries, 10 s per attempt, and at most
+    /// 30 s for a Retry-After (Slack and Discord send one with 429), so a notification never holds a
+    /// cycle for minutes.
+    /// </summary>
+    internal static HttpRetryPolicy Policy { get; } = new()
+    {
+        MaxRetries = 2,
+        AttemptTimeout = TimeSpan.FromSeconds(10),
+        TimeoutVariable = "fixed for NOTIFY_WEBHOOK_URL",
+        MaxRetryAfter = TimeSpan.FromSeconds(30),
+    };
 
     /// <summary>Sends the message unless disabled or rate limited. Returns true when the webhook accepted it.</summary>
     public async Task<bool> NotifyAsync(NotificationKind kind, string message, CancellationToken cancellationToken)
@@ -77,15 +93,21 @@ public sealed class WebhookNotifier : IDisposable
         var body = JsonSerializer.Serialize(new NotifyBody(text, text), NotifyJson.Default.NotifyBody);
         try
         {
-            using var content = new StringContent(body, Encoding.UTF8, "application/json");
-            using var response = await http.PostAsync(url, content, cancellationToken).ConfigureAwait(false);
+            using var response = await resilient.SendAsync(
+                async attemptToken =>
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+                    return await ResilientHttp.SendBufferedAsync(http, request, attemptToken).ConfigureAwait(false);
+                },
+                notice => MeteringLog.NotifyRetrying(logger, notice.Attempt, secrets.Mask(notice.Problem), (long)notice.Delay.TotalMilliseconds),
+                cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 MeteringLog.NotifyFailed(logger, $"HTTP {(int)response.StatusCode}");
                 return false;
             }
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        catch (Exception ex) when (HttpTransient.IsTransient(ex))
         {
             // A notification is best effort: the cycle's own outcome and logs carry the facts.
             MeteringLog.NotifyFailed(logger, secrets.Mask(ex.Message));

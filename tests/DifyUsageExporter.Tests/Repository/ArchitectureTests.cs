@@ -11,19 +11,20 @@ namespace DifyUsageExporter.Tests.Repository;
 /// </summary>
 public partial class ArchitectureTests
 {
-    /// <summary>Which folders each folder may use. Usage and Configuration use nothing; Telemetry only Configuration.</summary>
+    /// <summary>Which folders each folder may use. Usage and Configuration use nothing; Telemetry only Configuration; Http (the shared retry rule) only those two.</summary>
     internal static readonly IReadOnlyDictionary<string, string[]> Allowed = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
         ["Usage"] = [],
         ["Configuration"] = [],
         ["Telemetry"] = ["Configuration"],
-        ["Dify"] = ["Usage", "Configuration", "Telemetry"],
-        ["Metering"] = ["Usage", "Configuration", "Telemetry"],
+        ["Http"] = ["Configuration", "Telemetry"],
+        ["Dify"] = ["Http", "Usage", "Configuration", "Telemetry"],
+        ["Metering"] = ["Http", "Usage", "Configuration", "Telemetry"],
         ["Storage"] = ["Usage", "Configuration", "Telemetry"],
-        ["Sync"] = ["Dify", "Metering", "Storage", "Usage", "Configuration", "Telemetry"],
-        ["Web"] = ["Sync", "Dify", "Metering", "Storage", "Usage", "Configuration", "Telemetry"],
-        ["Hosting"] = ["Web", "Sync", "Dify", "Metering", "Storage", "Usage", "Configuration", "Telemetry"],
-        ["Cli"] = ["Hosting", "Web", "Sync", "Dify", "Metering", "Storage", "Usage", "Configuration", "Telemetry"],
+        ["Sync"] = ["Dify", "Metering", "Storage", "Http", "Usage", "Configuration", "Telemetry"],
+        ["Web"] = ["Sync", "Dify", "Metering", "Storage", "Http", "Usage", "Configuration", "Telemetry"],
+        ["Hosting"] = ["Web", "Sync", "Dify", "Metering", "Storage", "Http", "Usage", "Configuration", "Telemetry"],
+        ["Cli"] = ["Hosting", "Web", "Sync", "Dify", "Metering", "Storage", "Http", "Usage", "Configuration", "Telemetry"],
     };
 
     public const int MaxLines = 300;

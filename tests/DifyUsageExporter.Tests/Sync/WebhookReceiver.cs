@@ -4,11 +4,22 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace DifyUsageExporter.Tests.Sync;
 
-/// <summary>A loopback Slack/Discord-like webhook that records every POSTed body.</summary>
+/// <summary>
+/// A loopback Slack/Discord-like webhook that records every accepted (204) body; scripted answers
+/// (<see cref="Enqueue"/>) are given first, one per request, without recording the body.
+/// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly ConcurrentQueue<string> bodies = new();
+    private readonly ConcurrentQueue<(int Status, string? RetryAfter)> scripted = new();
     private WebApplication? app;
+    private int requests;
+
+    /// <summary>Every POST received, accepted or not.</summary>
+    public int Requests => Volatile.Read(ref requests);
+
+    /// <summary>The next request is answered with <paramref name="status"/> (and <c>Retry-After</c> when given).</summary>
+    public void Enqueue(int status, string? retryAfter = null) => scripted.Enqueue((status, retryAfter));
 
     public Uri Url { get; private set; } = null!;
 
@@ -23,8 +34,21 @@ public sealed class WebhookReceiver : IAsyncDisposable
         var web = builder.Build();
         web.Run(async context =>
         {
+            Interlocked.Increment(ref receiver.requests);
             using var reader = new StreamReader(context.Request.Body);
-            receiver.bodies.Enqueue(await reader.ReadToEndAsync(context.RequestAborted));
+            var body = await reader.ReadToEndAsync(context.RequestAborted);
+            if (receiver.scripted.TryDequeue(out var answer))
+            {
+                if (answer.RetryAfter is not null)
+                {
+                    context.Response.Headers.RetryAfter = answer.RetryAfter;
+                }
+
+                context.Response.StatusCode = answer.Status;
+                return;
+            }
+
+            receiver.bodies.Enqueue(body);
             context.Response.StatusCode = 204;
         });
         await web.StartAsync();

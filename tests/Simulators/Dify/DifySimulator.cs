@@ -148,7 +148,20 @@ public sealed class DifySimulator : IAsyncDisposable
                         await DifyResult.Html(504, "504 Gateway Time-out").ExecuteAsync(ctx).ConfigureAwait(false);
                         return;
                     case DifyFaultKind.TooManyRequests:
+                        if (fault.RetryAfter is not null)
+                        {
+                            ctx.Response.Headers.RetryAfter = fault.RetryAfter;
+                        }
+
                         await DifyResult.Html(429, "429 Too Many Requests").ExecuteAsync(ctx).ConfigureAwait(false);
+                        return;
+                    case DifyFaultKind.Status:
+                        if (fault.RetryAfter is not null)
+                        {
+                            ctx.Response.Headers.RetryAfter = fault.RetryAfter;
+                        }
+
+                        await DifyResult.Error(fault.Status, "injected", $"Injected HTTP {fault.Status}").ExecuteAsync(ctx).ConfigureAwait(false);
                         return;
                     default:
                         break;

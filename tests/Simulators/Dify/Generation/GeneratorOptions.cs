@@ -85,6 +85,13 @@ public sealed record GeneratorOptions
     /// </summary>
     public bool CompactNodes { get; init; }
 
+    /// <summary>
+    /// How many seeds the node builds of a <see cref="CompactNodes"/> workspace draw from (default: every
+    /// non-negative int). A 1M-event workspace draws some equal seeds by chance; tests shrink the space
+    /// to make equal seeds certain at a small size.
+    /// </summary>
+    public int NodeSeeds { get; init; } = int.MaxValue;
+
     /// <summary>Writes workflow app-log <c>created_at</c> at run finish (older Dify) for some runs.</summary>
     public bool SomeLogsAtFinish { get; init; } = true;
 }

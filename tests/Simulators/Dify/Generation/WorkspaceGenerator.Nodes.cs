@@ -4,12 +4,22 @@ public sealed partial class WorkspaceGenerator
 {
     private readonly Lock _regenerate = new();
 
+    /// <summary>Seeded node builds so far; the ordinal of each is its id salt.</summary>
+    private int _seededBuilds;
+
+    /// <summary>While a seeded build runs: its ordinal, mixed into every id <see cref="NewId"/> draws.</summary>
+    private int? _idSalt;
+
     /// <summary>
     /// A run's nodes. With <see cref="GeneratorOptions.CompactNodes"/> they are built from a seed of
     /// their own, and the run keeps a factory that builds exactly the same nodes (ids, node ids,
     /// usage) again on every read instead of the nodes (<c>Held</c> is then empty). Otherwise they are
     /// drawn from the workspace's random sequence and held, as always. <paramref name="build"/> may
     /// only draw from <c>_rng</c> and <see cref="NextNodeId"/>.
+    /// A seed is one of 2^31 values, so a workspace of some 300,000 runs draws dozens of equal seeds
+    /// (birthday bound); their runs get the same usage but never the same node execution ids: each
+    /// seeded build mixes its own ordinal into the ids it draws (<see cref="NewId"/>), as Dify's
+    /// node execution ids are unique per row (UUID primary key of workflow_node_executions).
     /// </summary>
     private (List<SimNode> Nodes, List<SimNode> Held, Func<List<SimNode>>? Source) SeededNodes(Func<List<SimNode>> build)
     {
@@ -19,10 +29,11 @@ public sealed partial class WorkspaceGenerator
             return (held, held, null);
         }
 
-        var seed = _rng.Next();
+        var seed = _o.NodeSeeds == int.MaxValue ? _rng.Next() : _rng.Next(_o.NodeSeeds);
+        var ordinal = ++_seededBuilds;
         var firstNodeId = _nodeCounter;
         var outer = _rng;
-        _rng = new Random(seed);
+        (_rng, _idSalt) = (new Random(seed), ordinal);
         List<SimNode> nodes;
         try
         {
@@ -30,7 +41,7 @@ public sealed partial class WorkspaceGenerator
         }
         finally
         {
-            _rng = outer;
+            (_rng, _idSalt) = (outer, null);
         }
 
         return (nodes, [], () =>
@@ -38,16 +49,15 @@ public sealed partial class WorkspaceGenerator
             // Served concurrently: one rebuild at a time, with the generator's own state put back.
             lock (_regenerate)
             {
-                var (rng, counter) = (_rng, _nodeCounter);
-                _rng = new Random(seed);
-                _nodeCounter = firstNodeId;
+                var (rng, counter, salt) = (_rng, _nodeCounter, _idSalt);
+                (_rng, _nodeCounter, _idSalt) = (new Random(seed), firstNodeId, ordinal);
                 try
                 {
                     return Indexed(build());
                 }
                 finally
                 {
-                    (_rng, _nodeCounter) = (rng, counter);
+                    (_rng, _nodeCounter, _idSalt) = (rng, counter, salt);
                 }
             }
         }

@@ -99,6 +99,12 @@ public sealed partial class WorkspaceGenerator
     {
         Span<byte> b = stackalloc byte[16];
         _rng.NextBytes(b);
+        if (_idSalt is { } salt)
+        {
+            // Equal seeds draw equal bytes: the build's ordinal keeps their ids apart (see SeededNodes).
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(b, System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(b) ^ salt);
+        }
+
         b[7] = (byte)((b[7] & 0x0F) | 0x40); // version 4 (little-endian layout of Guid(byte[]))
         b[8] = (byte)((b[8] & 0x3F) | 0x80); // RFC 4122 variant
         return new Guid(b);

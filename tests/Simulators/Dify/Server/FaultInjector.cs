@@ -12,8 +12,11 @@ public enum DifyFaultKind
     /// <summary>504 with nginx's HTML body.</summary>
     GatewayTimeoutHtml,
 
-    /// <summary>429 from a proxy/CDN, HTML body, no <c>Retry-After</c>.</summary>
+    /// <summary>429 from a proxy/CDN, HTML body, with <see cref="DifyFault.RetryAfter"/> when set.</summary>
     TooManyRequests,
+
+    /// <summary>Any <see cref="DifyFault.Status"/> with Dify's JSON error envelope (and <see cref="DifyFault.RetryAfter"/> when set).</summary>
+    Status,
 
     /// <summary>Waits <see cref="DifyFault.Delay"/> (real time) and then answers normally: a slow response or, with a short client timeout, a timeout.</summary>
     Delay,
@@ -33,6 +36,12 @@ public sealed class DifyFault
     public int Times { get; set; } = 1;
 
     public TimeSpan Delay { get; init; }
+
+    /// <summary>Status of <see cref="DifyFaultKind.Status"/>.</summary>
+    public int Status { get; init; } = 503;
+
+    /// <summary>Raw <c>Retry-After</c> header value (seconds or an HTTP-date); null = no header.</summary>
+    public string? RetryAfter { get; init; }
 
     /// <summary>Optional HTTP method filter (GET, POST).</summary>
     public string? Method { get; init; }
