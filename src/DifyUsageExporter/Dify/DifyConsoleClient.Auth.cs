@@ -53,7 +53,8 @@ public sealed partial class DifyConsoleClient
         }
 
         const string path = "/console/api/system-features";
-        using var response = await SendRawAsync(HttpMethod.Get, path, () => NewRequest(HttpMethod.Get, path, null), login: false, cancellationToken).ConfigureAwait(false);
+        using var request = NewRequest(HttpMethod.Get, path, null);
+        using var response = await SendRawAsync(request, cancellationToken).ConfigureAwait(false);
         serverVersion = VersionHeader(response) ?? serverVersion;
         versionProbed = true;
         return serverVersion;
@@ -171,7 +172,8 @@ public sealed partial class DifyConsoleClient
             return request;
         }
 
-        using var response = await SendRawAsync(HttpMethod.Post, path, Build, login: false, cancellationToken).ConfigureAwait(false);
+        using var request = Build();
+        using var response = await SendRawAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             if ((int)response.StatusCode >= 500)

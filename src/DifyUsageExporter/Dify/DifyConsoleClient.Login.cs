@@ -3,7 +3,7 @@ using DifyUsageExporter.Configuration;
 
 namespace DifyUsageExporter.Dify;
 
-/// <summary>Logging in: the admin-key session, the one e-mail/password POST per cycle (never retried), the version probe, and Dify's refusal turned into a failure kind with its fix.</summary>
+/// <summary>Logging in: the admin-key session, the one e-mail/password POST per cycle (never retried), the version probe, and Dify's refusal turned into a failure kind by the table of DifyFailures.cs.</summary>
 public sealed partial class DifyConsoleClient
 {
     /// <summary>Logs in (or sets up the admin-key session). Caller holds <see cref="authGate"/>.</summary>
@@ -71,7 +71,7 @@ public sealed partial class DifyConsoleClient
     /// </summary>
     public DifyLoginGuard? LoginGuard { get; set; }
 
-    /// <summary>The one e-mail/password login POST (never retried: see the login pipeline).</summary>
+    /// <summary>The one e-mail/password login POST (never retried: marked as the login for AttemptHandler).</summary>
     private async Task<Session> PasswordLoginAsync(CancellationToken cancellationToken)
     {
         await TryDetectVersionAsync(cancellationToken).ConfigureAwait(false);
@@ -94,12 +94,8 @@ public sealed partial class DifyConsoleClient
         var password = base64 ? DifyTokens.EncodePassword(settings.DifyPassword!) : settings.DifyPassword;
         const string path = "/console/api/login";
         DifyMetrics.Logins.Add(1);
-        using var response = await SendRawAsync(
-            HttpMethod.Post,
-            path,
-            () => NewRequest(HttpMethod.Post, path, Json(new DifyLoginRequest { Email = settings.DifyEmail!, Password = password!, RememberMe = false }, DifyJson.Default.DifyLoginRequest)),
-            login: true,
-            cancellationToken).ConfigureAwait(false);
+        using var request = NewRequest(HttpMethod.Post, path, Json(new DifyLoginRequest { Email = settings.DifyEmail!, Password = password!, RememberMe = false }, DifyJson.Default.DifyLoginRequest), login: true);
+        using var response = await SendRawAsync(request, cancellationToken).ConfigureAwait(false);
         serverVersion ??= VersionHeader(response);
 
         if (!response.IsSuccessStatusCode)
@@ -148,21 +144,7 @@ public sealed partial class DifyConsoleClient
     {
         var api = await ToApiExceptionAsync(response, "/console/api/login", cancellationToken).ConfigureAwait(false);
         var status = (int)response.StatusCode;
-        var code = api.Code;
-        var message = api.Message;
-        var (failure, text) = (status, code) switch
-        {
-            (429, _) => (DifyAuthFailure.AccountLocked, $"Dify has locked the login of {settings.DifyEmail} after too many failed attempts (429 {code}). Wait for the lock to expire (LOGIN_LOCKOUT_DURATION, default 24 h) or have an admin clear it; fix DIFY_PASSWORD first. The exporter does not retry."),
-            (401, "authentication_failed") when api.Message.Contains("encrypted", StringComparison.OrdinalIgnoreCase) =>
-                (DifyAuthFailure.PasswordEncoding, $"Dify could not decode the password (sent {(base64 ? "Base64-encoded" : "as plain text")}; server version {serverVersion ?? "unknown"}). Set DIFY_PASSWORD_ENCODING={(base64 ? "plain" : "base64")}. Each failed attempt counts towards Dify's 5-attempt lock."),
-            (401, "authentication_failed") or (400, "email_or_password_mismatch") or (401, "email_or_password_mismatch") =>
-                (DifyAuthFailure.WrongCredentials, $"Dify rejected the e-mail or password of {settings.DifyEmail} ({status} {code}). Check DIFY_EMAIL and DIFY_PASSWORD{(base64 ? string.Empty : "; if Dify is 1.11 or later, also DIFY_PASSWORD_ENCODING=base64")}. Not retried: five failures lock the account for a day."),
-            (400, "account_banned") or (_, "account_banned") => (DifyAuthFailure.AccountDisabled, $"The Dify account {settings.DifyEmail} is banned or disabled ({code}). Ask a Dify admin to re-enable it."),
-            (403, _) => (DifyAuthFailure.PasswordLoginDisabled, $"Dify refused password login (403 {code}): e-mail/password login is disabled on this instance. Enable it, or use an admin key (DIFY_API_TOKEN + DIFY_WORKSPACE_ID)."),
-            (401, "not_setup" or "not_init_validated") => (DifyAuthFailure.NotSetUp, $"Dify is not set up yet ({code}). Finish the installation wizard first."),
-            (401, _) or (400, _) => (DifyAuthFailure.WrongCredentials, $"Dify refused the login ({status} {code}: {message}). Check DIFY_EMAIL, DIFY_PASSWORD and DIFY_PASSWORD_ENCODING."),
-            _ => (DifyAuthFailure.Other, api.Message),
-        };
-        return new DifyAuthException(failure, text, status, code, api);
+        var (failure, text) = DifyFailures.LoginRefusal(status, api.Code, api.Message, new DifyFailures.LoginFacts(settings.DifyEmail, base64, serverVersion));
+        return new DifyAuthException(failure, text, status, api.Code, api);
     }
 }

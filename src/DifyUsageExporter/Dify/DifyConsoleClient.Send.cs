@@ -3,59 +3,36 @@ using System.Text.Json.Serialization.Metadata;
 
 namespace DifyUsageExporter.Dify;
 
-/// <summary>The authenticated send: credentials on every request, the session renewed on 401 (refresh, else login) and the request sent again, and the workspace switch after login.</summary>
+/// <summary>The authenticated send (credentials and renewal live in <see cref="SessionHandler"/>) and the workspace switch after login.</summary>
 public sealed partial class DifyConsoleClient
 {
     /// <summary>
-    /// An authenticated call: ensures a fresh session, sends (with retries), and on 401 renews the
-    /// session once (refresh, else login) and sends again.
+    /// An authenticated call: the session handler adds the credentials and renews the session on
+    /// 401 (<see cref="SessionHandler"/>); a 401 that survives that is a <see cref="DifyAuthException"/>,
+    /// any other error a <see cref="DifyApiException"/>.
     /// </summary>
     internal async Task<T> SendAsync<T>(HttpMethod method, string path, Func<HttpContent?>? content, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
-        var s = await EnsureSessionAsync(cancellationToken).ConfigureAwait(false);
-        var renewals = 0;
-        for (var attempt = 0; ; attempt++)
+        using var request = NewRequest(method, path, content?.Invoke(), authenticated: true);
+        using var response = await SendRawAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
         {
-            var used = s;
-            using var response = await SendRawAsync(method, path, () => BuildAuthorized(method, path, content, used), login: false, cancellationToken).ConfigureAwait(false);
-            // A 401 renews the session (refresh, else login) and tries again. Only renewals this call
-            // performed itself count towards the limit: under heavy concurrency a session renewed by
-            // another caller can expire again before this caller's retry. A session refused even
-            // right after its own renewals is a cookie/CSRF problem, not an expiry.
-            if (response.StatusCode == HttpStatusCode.Unauthorized && renewals < MaxSessionRenewals && attempt < MaxSessionRenewals * 4)
+            var api = await ToApiExceptionAsync(response, path, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.Unauthorized)
             {
-                (s, var renewed) = await RecoverAsync(used, cancellationToken).ConfigureAwait(false);
-                if (renewed)
-                {
-                    renewals++;
-                }
-
-                continue;
+                throw new DifyAuthException(DifyAuthFailure.SessionRejected, DifyFailures.SessionRejectedMessage(api.Message), 401, api.Code, api);
             }
 
-            if (!response.IsSuccessStatusCode)
-            {
-                var api = await ToApiExceptionAsync(response, path, cancellationToken).ConfigureAwait(false);
-                if (response.StatusCode == HttpStatusCode.Unauthorized)
-                {
-                    throw new DifyAuthException(
-                        DifyAuthFailure.SessionRejected,
-                        $"Dify keeps refusing the session after a fresh login ({api.Message}). With cookie-era Dify this is usually a CSRF/cookie problem: a proxy dropping Cookie or X-CSRF-Token headers, or CONSOLE_API_URL/COOKIE_DOMAIN settings that do not match.",
-                        401,
-                        api.Code,
-                        api);
-                }
-
-                throw api;
-            }
-
-            return await ReadJsonAsync(response, path, typeInfo, cancellationToken).ConfigureAwait(false);
+            throw api;
         }
+
+        return await ReadJsonAsync(response, path, typeInfo, cancellationToken).ConfigureAwait(false);
     }
 
-    private HttpRequestMessage BuildAuthorized(HttpMethod method, string path, Func<HttpContent?>? content, Session s)
+    /// <summary>A request with the credentials of <paramref name="s"/> written by hand (used while the auth gate is held, so never renewed).</summary>
+    private HttpRequestMessage BuildAuthorized(HttpMethod method, string path, HttpContent? content, Session s)
     {
-        var request = NewRequest(method, path, content?.Invoke());
+        var request = NewRequest(method, path, content);
         Authorize(request, s, settings.DifyWorkspaceId);
         return request;
     }
@@ -72,7 +49,8 @@ public sealed partial class DifyConsoleClient
         }
 
         const string listPath = "/console/api/workspaces";
-        using var listResponse = await SendRawAsync(HttpMethod.Get, listPath, () => BuildAuthorized(HttpMethod.Get, listPath, null, s), false, cancellationToken).ConfigureAwait(false);
+        using var listRequest = BuildAuthorized(HttpMethod.Get, listPath, null, s);
+        using var listResponse = await SendRawAsync(listRequest, cancellationToken).ConfigureAwait(false);
         if (!listResponse.IsSuccessStatusCode)
         {
             throw await ToApiExceptionAsync(listResponse, listPath, cancellationToken).ConfigureAwait(false);
@@ -88,12 +66,8 @@ public sealed partial class DifyConsoleClient
         }
 
         const string switchPath = "/console/api/workspaces/switch";
-        using var switchResponse = await SendRawAsync(
-            HttpMethod.Post,
-            switchPath,
-            () => BuildAuthorized(HttpMethod.Post, switchPath, () => Json(new DifySwitchRequest { TenantId = wanted }, DifyJson.Default.DifySwitchRequest), s),
-            false,
-            cancellationToken).ConfigureAwait(false);
+        using var switchRequest = BuildAuthorized(HttpMethod.Post, switchPath, Json(new DifySwitchRequest { TenantId = wanted }, DifyJson.Default.DifySwitchRequest), s);
+        using var switchResponse = await SendRawAsync(switchRequest, cancellationToken).ConfigureAwait(false);
         if (!switchResponse.IsSuccessStatusCode)
         {
             var api = await ToApiExceptionAsync(switchResponse, switchPath, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -58,7 +57,10 @@ public sealed partial class DifyConsoleClient : IDisposable
             secrets.Add(DifyTokens.EncodePassword(settings.DifyPassword));
         }
 
-        http = new HttpClient(handler ?? DifyTls.CreateHandler(settings, logger), disposeHandler: true)
+        // Outside in: credentials and the renewal on 401 (SessionHandler), then each attempt under
+        // the shared retry rule and the adaptive concurrency limit (AttemptHandler), then the wire.
+        var attempts = new AttemptHandler(this) { InnerHandler = handler ?? DifyTls.CreateHandler(settings, logger) };
+        http = new HttpClient(new SessionHandler(this) { InnerHandler = attempts }, disposeHandler: true)
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
@@ -92,59 +94,26 @@ public sealed partial class DifyConsoleClient : IDisposable
     };
 
     /// <summary>
-    /// Sends a request built fresh for each attempt (a request message cannot be re-sent) through
-    /// the shared retry/timeout rule (<see cref="ResilientHttp"/>), holding a concurrency slot only
-    /// while the attempt is in flight, so the adaptive limit sees every attempt. Transport failures
-    /// that survive the retries become <see cref="DifyApiException"/>.
+    /// Sends <paramref name="request"/> through the handlers (credentials when the request is marked
+    /// <see cref="Authenticated"/>, retries unless it is the login) and turns transport failures that
+    /// survive the retries into <see cref="DifyApiException"/>.
     /// </summary>
-    private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, Func<HttpRequestMessage> build, bool login, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        var method = request.Method;
+        var path = request.Options.TryGetValue(PathKey, out var p) ? p : "?";
+        var login = request.Options.TryGetValue(LoginKey, out var l) && l;
         try
         {
-            return await (login ? loginHttp : resilientHttp).SendAsync(
-                async attemptToken =>
-                {
-                    var lease = await concurrency.AcquireAsync(attemptToken).ConfigureAwait(false);
-                    var signal = RequestSignal.Ignored;
-                    try
-                    {
-                        DifyMetrics.Requests.Add(1);
-                        using var request = build();
-                        var response = await ResilientHttp.SendBufferedAsync(http, request, attemptToken).ConfigureAwait(false);
-                        signal = (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests ? RequestSignal.Overload : RequestSignal.Success;
-                        return response;
-                    }
-                    catch (HttpRequestException)
-                    {
-                        signal = RequestSignal.Overload;
-                        throw;
-                    }
-                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                    {
-                        // The per-attempt timeout (DIFY_FETCH_TIMEOUT_MS) fired, not the caller.
-                        signal = RequestSignal.Overload;
-                        throw;
-                    }
-                    finally
-                    {
-                        concurrency.Release(lease, signal);
-                    }
-                },
-                notice =>
-                {
-                    DifyMetrics.Retries.Add(1);
-                    var outcome = notice.Exception is { } ex ? ex.GetType().Name : notice.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?";
-                    DifyLog.Retrying(logger, method.Method, PathOnly(path), outcome, notice.Attempt, (long)notice.Delay.TotalMilliseconds);
-                },
-                cancellationToken).ConfigureAwait(false);
+            return await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpAttemptTimeoutException ex)
         {
-            throw new DifyApiException($"Dify did not answer {method} {PathOnly(path)} within {settings.DifyFetchTimeout.TotalMilliseconds:0} ms (DIFY_FETCH_TIMEOUT_MS), {(login ? "not retried (a login is never retried)" : $"after {settings.DifyFetchRetryCount} retries")}.", PathOnly(path), null, "timeout", null, ex);
+            throw new DifyApiException($"Dify did not answer {method} {path} within {settings.DifyFetchTimeout.TotalMilliseconds:0} ms (DIFY_FETCH_TIMEOUT_MS), {(login ? "not retried (a login is never retried)" : $"after {settings.DifyFetchRetryCount} retries")}.", path, null, "timeout", null, ex);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
-            throw new DifyApiException($"Dify {method} {PathOnly(path)} failed: {secrets.Mask(TransportMessage(ex))}", PathOnly(path), null, "transport", null, ex);
+            throw new DifyApiException($"Dify {method} {path} failed: {secrets.Mask(TransportMessage(ex))}", path, null, "transport", null, ex);
         }
     }
 
@@ -162,9 +131,13 @@ public sealed partial class DifyConsoleClient : IDisposable
         return string.Join(" → ", messages);
     }
 
-    private HttpRequestMessage NewRequest(HttpMethod method, string path, HttpContent? content)
+    /// <summary>A request to <paramref name="path"/> (below the origin); <paramref name="authenticated"/> = with the session's credentials.</summary>
+    private HttpRequestMessage NewRequest(HttpMethod method, string path, HttpContent? content, bool authenticated = false, bool login = false)
     {
         var request = new HttpRequestMessage(method, baseUrl + path) { Content = content };
+        request.Options.Set(PathKey, PathOnly(path));
+        request.Options.Set(Authenticated, authenticated);
+        request.Options.Set(LoginKey, login);
         return request;
     }
 

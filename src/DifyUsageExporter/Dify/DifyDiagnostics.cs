@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-using System.Security.Authentication;
 using DifyUsageExporter.Configuration;
 
 namespace DifyUsageExporter.Dify;
@@ -135,80 +133,11 @@ public static class DifyDiagnostics
         }
     }
 
-    /// <summary>Maps an exception to a failure class and the likely fix.</summary>
+    /// <summary>Maps an exception to a failure class and the likely fix (the table of <see cref="DifyFailures"/>).</summary>
     public static (DifyCheckFailure Failure, string Fix) Diagnose(Exception ex, ExporterSettings settings)
     {
-        var host = settings.DifyBaseUrl?.Host ?? "(DIFY_API_BASE_URL)";
-        switch (ex)
-        {
-            case ConfigurationException:
-                return (DifyCheckFailure.Configuration, "Fix the configuration variables named above (see `dify-usage-exporter config`).");
-            case DifyAuthException auth:
-                return auth.Failure switch
-                {
-                    DifyAuthFailure.WrongCredentials => (DifyCheckFailure.WrongCredentials, "Check DIFY_EMAIL and DIFY_PASSWORD (log in to the Dify console with them by hand). Do not retry blindly: five failures lock the account for a day."),
-                    DifyAuthFailure.PasswordEncoding => (DifyCheckFailure.PasswordEncoding, "Set DIFY_PASSWORD_ENCODING explicitly: base64 for Dify 1.11 and later, plain for older versions."),
-                    DifyAuthFailure.AccountLocked => (DifyCheckFailure.AccountLocked, "Wait until Dify's login lock expires (LOGIN_LOCKOUT_DURATION, default 24 h) or have an admin clear it (Redis key of the login error rate limit); correct DIFY_PASSWORD before the next attempt."),
-                    DifyAuthFailure.AccountDisabled => (DifyCheckFailure.AccountDisabled, "Ask a Dify admin to re-activate the account, or use another service account."),
-                    DifyAuthFailure.NoWorkspace => (DifyCheckFailure.NoWorkspace, "Invite the account into the workspace to export (role editor or above), then run check again."),
-                    DifyAuthFailure.WorkspaceNotFound => (DifyCheckFailure.WorkspaceNotFound, "Set DIFY_WORKSPACE_ID to one of the account's workspace ids (Dify: Settings → Workspace), or unset it to use the account's current workspace."),
-                    DifyAuthFailure.PasswordLoginDisabled => (DifyCheckFailure.PasswordLoginDisabled, "Enable e-mail/password login in Dify (ENABLE_EMAIL_PASSWORD_LOGIN=true) or use an admin key (DIFY_API_TOKEN + DIFY_WORKSPACE_ID)."),
-                    DifyAuthFailure.NotSetUp => (DifyCheckFailure.NotSetUp, "Finish Dify's installation (/install) first."),
-                    DifyAuthFailure.SessionRejected => (DifyCheckFailure.CookieCsrf, "Dify refused the session cookies or the X-CSRF-Token header. Make sure a reverse proxy forwards the Cookie and X-CSRF-Token request headers and the Set-Cookie response headers, and that DIFY_API_BASE_URL points at the console API origin Dify was configured with (CONSOLE_API_URL / COOKIE_DOMAIN)."),
-                    DifyAuthFailure.AdminKeyRejected => (DifyCheckFailure.AdminKeyRejected, "Check DIFY_API_TOKEN against Dify's ADMIN_API_KEY (ADMIN_API_KEY_ENABLE=true) and DIFY_WORKSPACE_ID; on cookie-era Dify without the admin-key CSRF exemption, use e-mail/password instead."),
-                    _ => (DifyCheckFailure.Unknown, "See the message above."),
-                };
-        }
-
-        for (var e = ex; e is not null; e = e.InnerException)
-        {
-            switch (e)
-            {
-                case AuthenticationException:
-                    return (DifyCheckFailure.Tls, $"The TLS certificate of {host} is not trusted. Set DIFY_CA_CERT_FILE to the PEM of the CA that signed it (or, only for a test, DIFY_TLS_INSECURE=true). Also check that the URL's host name matches the certificate.");
-                case TimeoutException:
-                    return (DifyCheckFailure.Timeout, $"{host} did not answer in time. Check that Dify is up and not overloaded, firewall rules, and raise DIFY_FETCH_TIMEOUT_MS if Dify is just slow.");
-                case SocketException socket when socket.SocketErrorCode is SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain:
-                    return (DifyCheckFailure.Dns, $"The host name {host} cannot be resolved. Check DIFY_API_BASE_URL and the DNS of this machine/container (inside Docker use the service name or host.docker.internal).");
-                case SocketException socket when socket.SocketErrorCode is SocketError.ConnectionRefused:
-                    return (DifyCheckFailure.ConnectionRefused, $"Nothing accepts connections at {settings.DifyBaseUrl}. Check the port in DIFY_API_BASE_URL and that Dify (nginx) is running and reachable from here.");
-                case SocketException socket when socket.SocketErrorCode is SocketError.TimedOut or SocketError.HostUnreachable or SocketError.NetworkUnreachable:
-                    return (DifyCheckFailure.Timeout, $"{host} is unreachable ({socket.SocketErrorCode}). Check routing/firewall between this machine and Dify.");
-                case HttpRequestException http when http.HttpRequestError == HttpRequestError.NameResolutionError:
-                    return (DifyCheckFailure.Dns, $"The host name {host} cannot be resolved. Check DIFY_API_BASE_URL and DNS.");
-                case HttpRequestException http when http.HttpRequestError == HttpRequestError.SecureConnectionError:
-                    return (DifyCheckFailure.Tls, $"The TLS handshake with {host} failed. If Dify uses a self-signed certificate set DIFY_CA_CERT_FILE; if Dify speaks plain HTTP use an http:// URL.");
-                default:
-                    break;
-            }
-        }
-
-        if (ex is DifyApiException api)
-        {
-            if (api.Code == "timeout")
-            {
-                return (DifyCheckFailure.Timeout, $"{host} did not answer in time. Check that Dify is up, and raise DIFY_FETCH_TIMEOUT_MS if it is just slow.");
-            }
-
-            if (api.StatusCode is 404 or 405 || api.Code == "bad_json")
-            {
-                return (DifyCheckFailure.NotDify, $"{settings.DifyBaseUrl} does not look like a Dify console API ({api.Path}: {api.StatusCode}). Set DIFY_API_BASE_URL to the Dify origin (the URL of the web console, without /console/api or /apps).");
-            }
-
-            if (api.StatusCode is 401)
-            {
-                return (DifyCheckFailure.CookieCsrf, "Dify refused the session. Check that a proxy forwards Cookie, X-CSRF-Token and Set-Cookie headers unchanged.");
-            }
-
-            return (DifyCheckFailure.HttpError, $"Dify answered an error ({api.StatusCode}). Check Dify's API container logs; 502/504 mean the proxy cannot reach the API container.");
-        }
-
-        if (ex is HttpRequestException)
-        {
-            return (DifyCheckFailure.ConnectionRefused, $"Cannot connect to {settings.DifyBaseUrl}. Check the URL and that Dify is reachable from here.");
-        }
-
-        return (DifyCheckFailure.Unknown, "See the message above.");
+        var failure = DifyFailures.Classify(ex, settings);
+        return (failure.Kind, failure.Fix);
     }
 
     internal static string Kebab<T>(T value) where T : struct, Enum

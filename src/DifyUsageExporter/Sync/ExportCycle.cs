@@ -111,13 +111,9 @@ public sealed partial class ExportCycle : ICycleRunner
             SyncLog.Failed(logger, runId, ex.Message);
             run.Problems.Insert(0, ex.Message);
             run.Failed = true;
-            run.CredentialsRejected = IsCredentialsRejection(ex);
+            run.CredentialsRejected = DifyFailures.Classify(ex, settings).CredentialsRejected;
         }
 
         return await FinishAsync(run, cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>Failures only the operator can fix by changing the credentials (docs/operations.md, "Health").</summary>
-    private static bool IsCredentialsRejection(Exception ex) =>
-        ex is DifyAuthException { Failure: DifyAuthFailure.WrongCredentials or DifyAuthFailure.AccountLocked or DifyAuthFailure.AccountDisabled or DifyAuthFailure.AdminKeyRejected or DifyAuthFailure.PasswordEncoding };
 }
