@@ -7,8 +7,8 @@ namespace DifyUsageExporter.Dify;
 public sealed partial class DifyUsageSource
 {
     /// <summary>Sources (messages, runs) buffered before one ledger transaction; bounds memory and write count.</summary>
-    private const int FlushSources = 64;
-    private const int FlushEvents = 1000;
+    private const int FlushSources = 512;
+    private const int FlushEvents = 4096;
 
     /// <summary>One app's extraction: its read range, failure flag and write buffer.</summary>
     private sealed class AppScope(ExtractionRun run, DifyAppInfo app, DateTimeOffset readFrom, ILedgerWriter store)

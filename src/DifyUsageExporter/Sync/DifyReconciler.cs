@@ -211,7 +211,7 @@ public sealed class DifyReconciler(StateStore store, DifyConsoleClient client, I
     private async Task<Dictionary<(string AppId, DateOnly Date), Ours>> LedgerAsync(DateOnly from, DateOnly to, TimeZoneInfo zone, CancellationToken cancellationToken)
     {
         var result = new Dictionary<(string AppId, DateOnly Date), Ours>();
-        await foreach (var e in store.ReadEventsAsync(from.AddDays(-1), to.AddDays(1), cancellationToken).ConfigureAwait(false))
+        await foreach (var e in store.ReadReconcileEventsAsync(from.AddDays(-1), to.AddDays(1), DifyUsageSource.TriggerSeparator, cancellationToken).ConfigureAwait(false))
         {
             var date = UsageTime.LocalDate(e.OccurredAt, zone);
             if (date < from || date > to)
@@ -224,11 +224,10 @@ public sealed class DifyReconciler(StateStore store, DifyConsoleClient client, I
                 result[(e.AppId, date)] = o = new Ours { Name = e.AppName, Mode = e.AppMode };
             }
 
-            var tokens = e.InputTokens + e.OutputTokens;
-            o.Tokens += tokens;
+            o.Tokens += e.Tokens;
             o.Cost += e.Cost;
-            o.TriggerTokens += e.SourceId.Contains(DifyUsageSource.TriggerSeparator, StringComparison.Ordinal) ? tokens : 0;
-            o.AccountTokens += e.UserType == "account" ? tokens : 0;
+            o.TriggerTokens += e.Trigger ? e.Tokens : 0;
+            o.AccountTokens += e.Account ? e.Tokens : 0;
         }
 
         return result;
