@@ -23,7 +23,7 @@ public static partial class CheckCommand
         var dify = new Option<bool>("--dify") { Description = "Check the Dify connection and login (the default when no other check is named)." };
         var apiMeter = new Option<bool>("--api-meter") { Description = "Check that API_Meter is reachable and accepts EXTERNAL_API_TOKEN (writes no usage data)." };
         var database = new Option<bool>("--database") { Description = "Check Dify's PostgreSQL (DIFY_SOURCE=database): connection, grants, schema, workspace, storage backend (the default with DIFY_SOURCE=database)." };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var json = CliOutput.JsonOption("Print the result as JSON.");
         var command = new Command("check", "Check the connection to Dify (console or database) and/or to API_Meter.");
         command.Options.Add(dify);
         command.Options.Add(apiMeter);

@@ -18,7 +18,7 @@ public static class ReconcileCommand
     {
         var from = new Option<string>("--from") { Description = "First day (YYYY-MM-DD), in the Dify account's time zone (the days of Dify's statistics).", Required = true };
         var to = new Option<string>("--to") { Description = "Last day (YYYY-MM-DD, inclusive); default: --from." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON document instead of a table." };
+        var json = CliOutput.JsonOption("Print one JSON document instead of a table.");
         var command = new Command("reconcile", "Compare the ledger per app and day with Dify's own statistics; exit 1 on an unexplained difference.");
         foreach (var option in new Option[] { from, to, json })
         {

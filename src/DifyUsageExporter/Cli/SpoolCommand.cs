@@ -49,7 +49,7 @@ public static class SpoolCommand
 
     private static Command List(CommandEnvironment env)
     {
-        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var json = CliOutput.JsonOption();
         var command = new Command("list", "List spooled batches.");
         command.Options.Add(json);
         command.SetAction(async (parse, cancellationToken) =>
@@ -69,22 +69,22 @@ public static class SpoolCommand
                 return ExitCodes.Success;
             }
 
-            await env.Out.WriteLineAsync("BATCH                          TARGET        STATUS   RECORDS  DAYS                    ATTEMPTS  FAILED_CYCLES  LAST_ERROR").ConfigureAwait(false);
+            var table = new CliTable(new("BATCH"), new("TARGET"), new("STATUS"), new("RECORDS", true), new("DAYS"), new("ATTEMPTS", true), new("FAILED_CYCLES", true), new("LAST_ERROR"));
             foreach (var b in batches)
             {
-                await env.Out.WriteLineAsync(env.Secrets.Mask(string.Create(CultureInfo.InvariantCulture,
-                    $"{b.Id,-30} {b.Target,-13} {b.Status,-8} {b.Records,7}  {b.FirstDay}..{b.LastDay}  {b.Attempts,8}  {b.FailedCycles,13}  {b.LastError ?? "-"}"))).ConfigureAwait(false);
+                table.Add(b.Id, b.Target, b.Status, b.Records.ToString(CultureInfo.InvariantCulture), $"{b.FirstDay}..{b.LastDay}", b.Attempts.ToString(CultureInfo.InvariantCulture), b.FailedCycles.ToString(CultureInfo.InvariantCulture), b.LastError ?? "-");
                 foreach (var key in b.DeadKeys.Take(KeysShown))
                 {
-                    await env.Out.WriteLineAsync(env.Secrets.Mask($"    dead key {key.Key}: {key.Error ?? "-"}")).ConfigureAwait(false);
+                    table.Note($"    dead key {key.Key}: {key.Error ?? "-"}");
                 }
 
                 if (b.DeadKeys.Count > KeysShown)
                 {
-                    await env.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"    … {b.DeadKeys.Count - KeysShown} more dead keys (spool list --json shows all)")).ConfigureAwait(false);
+                    table.Note(string.Create(CultureInfo.InvariantCulture, $"    … {b.DeadKeys.Count - KeysShown} more dead keys (spool list --json shows all)"));
                 }
             }
 
+            CliOutput.WriteTable(env, table);
             var dead = batches.Sum(b => b.DeadKeys.Count);
             if (dead > 0)
             {

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
 using DifyUsageExporter.Dify;
 using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
@@ -13,7 +11,7 @@ namespace DifyUsageExporter.Cli;
 /// days from Dify into the ledger (or, with --ledger, only reads the ledger) and prints per-day
 /// totals. Delivers nothing. Exit 1 when a day is incomplete (some app could not be read).
 /// </summary>
-public static class UsageCommand
+public static partial class UsageCommand
 {
     public static Command Create(CommandEnvironment env)
     {
@@ -21,7 +19,7 @@ public static class UsageCommand
         var to = new Option<string>("--to") { Description = "Last usage day (YYYY-MM-DD, inclusive); default: --from." };
         var by = new Option<string?>("--by") { Description = "Break each day down by app, model or user." };
         by.AcceptOnlyFromAmong("app", "model", "user");
-        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var json = CliOutput.JsonOption();
         var ledger = new Option<bool>("--ledger") { Description = "Only read the local ledger; do not contact Dify." };
         var full = new Option<bool>("--full") { Description = "Ignore the per-app watermarks and re-read the whole window from Dify." };
         var command = new Command("usage", "Extract usage days from Dify (or read the ledger) and print per-day totals, delivering nothing.");
@@ -101,11 +99,12 @@ public static class UsageCommand
         var incompleteSet = incomplete.ToHashSet();
         if (request.Json)
         {
-            env.Out.WriteLine(env.Secrets.Mask(ToJson(rows, request, zone, incompleteSet)));
+            CliOutput.WriteJson(env, w => WriteJson(w, rows, request, zone, incompleteSet));
         }
         else
         {
-            PrintTable(env.Out, rows, request, zone, incompleteSet);
+            env.Out.WriteLine($"Usage {Iso.Day(request.From)}..{Iso.Day(request.To)} (time zone {zone}){(request.LedgerOnly ? " from the ledger" : string.Empty)}");
+            CliOutput.WriteTable(env, Table(rows, request, incompleteSet));
         }
 
         return incompleteSet.Count == 0 ? ExitCodes.Success : ExitCodes.Failure;
@@ -117,101 +116,23 @@ public static class UsageCommand
         public long TotalTokens => InputTokens + OutputTokens;
     }
 
-    /// <summary>Streams the ledger and sums per (day, group, currency); memory grows with groups, not events.</summary>
+    /// <summary>Streams the ledger and sums per (day, group, currency) with <see cref="UsageSums"/>; memory grows with groups, not events. The cost stays exact here (printed rounded, written exact in --json).</summary>
     public static async Task<IReadOnlyList<UsageRow>> AggregateAsync(StateStore store, UsageRequest request, CancellationToken cancellationToken)
     {
-        var totals = new Dictionary<(DateOnly, string?, string), (long N, long In, long Out, decimal Cost)>();
-        await foreach (var e in store.ReadEventsAsync(request.From, request.To, cancellationToken).ConfigureAwait(false))
-        {
-            string? group = request.By switch
+        var by = new UsageGrouping((e, n) => new UsageGroup(
+            Day: e.UsageDate,
+            Label: request.By switch
             {
                 "app" => $"{e.AppName} ({e.AppId})",
-                "model" => $"{ProviderModelNormalizer.NormalizeProvider(e.Provider)}/{ProviderModelNormalizer.NormalizeModel(e.Model)}",
+                "model" => $"{n.Provider}/{n.Model}",
                 "user" => $"{e.UserType}:{e.UserId}",
                 _ => null,
-            };
-            var key = (e.UsageDate, group, e.Currency);
-            var t = totals.GetValueOrDefault(key);
-            totals[key] = (t.N + 1, t.In + e.InputTokens, t.Out + e.OutputTokens, t.Cost + e.Cost);
-        }
-
-        return totals
-            .Select(kv => new UsageRow(kv.Key.Item1, kv.Key.Item2, kv.Value.N, kv.Value.In, kv.Value.Out, kv.Value.Cost, kv.Key.Item3))
+            },
+            Currency: e.Currency));
+        var groups = (await UsageSums.GroupAsync(store.ReadEventsAsync(request.From, request.To, cancellationToken), [by], cancellationToken).ConfigureAwait(false))[0];
+        return groups
+            .Select(kv => new UsageRow(kv.Key.Day!.Value, kv.Key.Label, kv.Value.Requests, kv.Value.InputTokens, kv.Value.OutputTokens, kv.Value.Cost, kv.Key.Currency!))
             .OrderBy(r => r.Day).ThenBy(r => r.Group, StringComparer.Ordinal).ThenBy(r => r.Currency, StringComparer.Ordinal)
             .ToList();
-    }
-
-    private static string Money(decimal cost) =>
-        Math.Round(cost, 7, MidpointRounding.AwayFromZero).ToString("0.0000000", CultureInfo.InvariantCulture);
-
-    private static void PrintTable(TextWriter output, IReadOnlyList<UsageRow> rows, UsageRequest request, string zone, HashSet<DateOnly> incomplete)
-    {
-        output.WriteLine($"Usage {Iso.Day(request.From)}..{Iso.Day(request.To)} (time zone {zone}){(request.LedgerOnly ? " from the ledger" : string.Empty)}");
-        var header = request.By is null
-            ? $"{"day",-10}  {"requests",9}  {"input",12}  {"output",12}  {"total",12}  {"cost",14}  cur"
-            : $"{"day",-10}  {request.By,-40}  {"requests",9}  {"input",12}  {"output",12}  {"total",12}  {"cost",14}  cur";
-        output.WriteLine(header);
-        var days = Enumerable.Range(0, request.To.DayNumber - request.From.DayNumber + 1).Select(request.From.AddDays);
-        foreach (var day in days)
-        {
-            var mark = incomplete.Contains(day) ? "  INCOMPLETE" : string.Empty;
-            var dayRows = rows.Where(r => r.Day == day).ToList();
-            if (dayRows.Count == 0)
-            {
-                output.WriteLine($"{Iso.Day(day)}  {"(no usage)"}{mark}");
-                continue;
-            }
-
-            foreach (var r in dayRows)
-            {
-                output.WriteLine(request.By is null
-                    ? $"{Iso.Day(r.Day)}  {r.Requests,9}  {r.InputTokens,12}  {r.OutputTokens,12}  {r.TotalTokens,12}  {Money(r.Cost),14}  {r.Currency}{mark}"
-                    : $"{Iso.Day(r.Day)}  {r.Group,-40}  {r.Requests,9}  {r.InputTokens,12}  {r.OutputTokens,12}  {r.TotalTokens,12}  {Money(r.Cost),14}  {r.Currency}{mark}");
-            }
-        }
-    }
-
-    private static string ToJson(IReadOnlyList<UsageRow> rows, UsageRequest request, string zone, HashSet<DateOnly> incomplete)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteString("from", Iso.Day(request.From));
-            w.WriteString("to", Iso.Day(request.To));
-            w.WriteString("time_zone", zone);
-            w.WriteString("by", request.By);
-            w.WriteStartArray("incomplete_days");
-            foreach (var day in incomplete.Order())
-            {
-                w.WriteStringValue(Iso.Day(day));
-            }
-
-            w.WriteEndArray();
-            w.WriteStartArray("rows");
-            foreach (var r in rows)
-            {
-                w.WriteStartObject();
-                w.WriteString("usage_date", Iso.Day(r.Day));
-                if (request.By is not null)
-                {
-                    w.WriteString(request.By, r.Group);
-                }
-
-                w.WriteNumber("request_count", r.Requests);
-                w.WriteNumber("input_tokens", r.InputTokens);
-                w.WriteNumber("output_tokens", r.OutputTokens);
-                w.WriteNumber("total_tokens", r.TotalTokens);
-                w.WriteNumber("cost", r.Cost);
-                w.WriteString("currency", r.Currency);
-                w.WriteBoolean("complete", !incomplete.Contains(r.Day));
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 }

@@ -17,7 +17,7 @@ public static class VerifyCommand
         ArgumentNullException.ThrowIfNull(env);
         var quick = new Option<bool>("--quick") { Description = "PRAGMA quick_check instead of the slower integrity_check (the daemon's daily form)." };
         var file = new Option<string?>("--file") { Description = "Verify a backup file instead of the live store (read-only)." };
-        var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
+        var json = CliOutput.JsonOption("Print the report as JSON.");
         var repair = new Option<bool>("--repair") { Description = "Mark days whose stored daily totals differ from their ledger events for re-aggregation; the next cycle re-sums them and sends any changed total." };
         var command = new Command("verify", "Check the state store: PRAGMA integrity_check and the store's invariants (delivered totals match the ledger or are pending; every ledger event has its day; every spool row has a valid record; stored daily totals match their events). Exit 0 ok, 1 with each violation named.");
         command.Options.Add(quick);

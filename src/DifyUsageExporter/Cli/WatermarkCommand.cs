@@ -24,24 +24,46 @@ public static class WatermarkCommand
 
     private static Command Show(CommandEnvironment env)
     {
-        var command = new Command("show", "List each app's watermark.");
-        command.SetAction(async (_, cancellationToken) =>
+        var json = CliOutput.JsonOption();
+        var command = new Command("show", "List each app's watermark.") { json };
+        command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = env.LoadSettings();
             using var store = CommandStore.OpenForReading(env, settings);
             var marks = await store.ReadWatermarksAsync(cancellationToken).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                CliOutput.WriteJson(env, w =>
+                {
+                    w.WriteStartArray();
+                    foreach (var m in marks)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("app_id", m.AppId);
+                        w.WriteString("app_name", m.AppName);
+                        w.WriteString("watermark", StateStore.Format(m.Watermark));
+                        w.WriteString("updated_at", StateStore.Format(m.UpdatedAt));
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                });
+                return ExitCodes.Success;
+            }
+
             if (marks.Count == 0)
             {
                 await env.Out.WriteLineAsync("No watermarks yet (the next cycle reads the whole window).").ConfigureAwait(false);
                 return ExitCodes.Success;
             }
 
-            await env.Out.WriteLineAsync("APP_ID                                APP_NAME                        WATERMARK                 UPDATED_AT").ConfigureAwait(false);
+            var table = new CliTable(new("APP_ID"), new("APP_NAME"), new("WATERMARK"), new("UPDATED_AT"));
             foreach (var m in marks)
             {
-                await env.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{m.AppId,-37} {m.AppName,-31} {StateStore.Format(m.Watermark),-25} {StateStore.Format(m.UpdatedAt)}")).ConfigureAwait(false);
+                table.Add(m.AppId, m.AppName, StateStore.Format(m.Watermark), StateStore.Format(m.UpdatedAt));
             }
 
+            CliOutput.WriteTable(env, table);
             return ExitCodes.Success;
         });
         return command;

@@ -28,96 +28,69 @@ public sealed record DailyTotal(
 }
 
 /// <summary>
-/// Pure aggregation of usage events into daily per-key totals (usage-semantics.md §3). The cost
-/// is summed exactly and rounded once, half away from zero, to 7 decimals.
+/// Daily per-key totals (usage-semantics.md §3): the grouping of <see cref="UsageSums"/> by usage
+/// day and normalised provider and model. The cost is summed exactly and rounded once, half away
+/// from zero, to 7 decimals.
 /// </summary>
 public static class DailyAggregator
 {
-    public const int CostDecimals = 7;
+    public const int CostDecimals = UsageSums.CostDecimals;
 
     /// <summary>
     /// Version of the normalisation and summing rules. The ledger keeps per-day totals computed with
-    /// these rules (StateStore.RefreshDailyTotalsAsync); bump it whenever ProviderModelNormalizer or
-    /// this class changes what a key or a sum is, and every stored day is re-aggregated once.
+    /// these rules (StateStore.RefreshDailyTotalsAsync); bump it whenever ProviderModelNormalizer,
+    /// <see cref="UsageSum"/> or this class changes what a key or a sum is, and every stored day is
+    /// re-aggregated once.
     /// </summary>
     public const int RulesVersion = 1;
 
-    public static decimal RoundCost(decimal cost) => Math.Round(cost, CostDecimals, MidpointRounding.AwayFromZero);
+    public static decimal RoundCost(decimal cost) => UsageSums.RoundCost(cost);
 
     /// <summary>Aggregates a stream of events (any order); only events whose day is in <paramref name="days"/> (null = all) count.</summary>
-    public static async Task<IReadOnlyList<DailyTotal>> AggregateAsync(IAsyncEnumerable<UsageEvent> events, Func<DateOnly, bool>? days, CancellationToken cancellationToken)
-    {
-        var sums = new Accumulator();
-        await foreach (var e in events.WithCancellation(cancellationToken).ConfigureAwait(false))
-        {
-            if (days is null || days(e.UsageDate))
-            {
-                sums.Add(e.UsageDate, e.Provider, e.Model, e.InputTokens, e.OutputTokens, e.Cost, e.Currency);
-            }
-        }
-
-        return sums.Finish();
-    }
+    public static async Task<IReadOnlyList<DailyTotal>> AggregateAsync(IAsyncEnumerable<UsageEvent> events, Func<DateOnly, bool>? days, CancellationToken cancellationToken) =>
+        Totals((await UsageSums.GroupAsync(events, [ByDay(days)], cancellationToken).ConfigureAwait(false))[0]);
 
     /// <summary>Synchronous variant for in-memory event lists.</summary>
-    public static IReadOnlyList<DailyTotal> Aggregate(IEnumerable<UsageEvent> events, Func<DateOnly, bool>? days = null)
-    {
-        var sums = new Accumulator();
-        foreach (var e in events)
-        {
-            if (days is null || days(e.UsageDate))
-            {
-                sums.Add(e.UsageDate, e.Provider, e.Model, e.InputTokens, e.OutputTokens, e.Cost, e.Currency);
-            }
-        }
+    public static IReadOnlyList<DailyTotal> Aggregate(IEnumerable<UsageEvent> events, Func<DateOnly, bool>? days = null) =>
+        Totals(UsageSums.Group(events, [ByDay(days)])[0]);
 
-        return sums.Finish();
-    }
+    private static UsageGrouping ByDay(Func<DateOnly, bool>? days) =>
+        new((e, n) => days is null || days(e.UsageDate) ? new UsageGroup(Day: e.UsageDate, Provider: n.Provider, Model: n.Model) : null);
+
+    private static IReadOnlyList<DailyTotal> Totals(Dictionary<UsageGroup, UsageSum> groups) =>
+        Totals(groups.Select(g => (new DailyKey(g.Key.Day!.Value, g.Key.Provider!, g.Key.Model!), g.Value)));
+
+    /// <summary>The totals ordered by day, provider, model (ordinal); the cost rounded once per key.</summary>
+    private static IReadOnlyList<DailyTotal> Totals(IEnumerable<(DailyKey Key, UsageSum Sum)> groups) =>
+        groups.OrderBy(g => g.Key.UsageDate).ThenBy(g => g.Key.Provider, StringComparer.Ordinal).ThenBy(g => g.Key.Model, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                var currencies = g.Sum.Currencies;
+                return new DailyTotal(g.Key, g.Sum.InputTokens, g.Sum.OutputTokens, g.Sum.Requests, g.Sum.RoundedCost, currencies[0], currencies.Skip(1).ToList());
+            })
+            .ToList();
 
     /// <summary>
-    /// The per-key sums of any number of events (raw provider/model, normalised here). Used for a
-    /// whole window and, by the ledger's incremental totals, for one changed day at a time.
+    /// The per-key sums of any number of events given by their numbers (raw provider/model,
+    /// normalised here): the ledger's incremental totals feed one changed day at a time.
     /// </summary>
     public sealed class Accumulator
     {
-        private readonly Dictionary<DailyKey, Sum> sums = [];
+        private readonly Dictionary<DailyKey, UsageSum> sums = [];
 
         public void Add(DateOnly usageDate, string provider, string model, long inputTokens, long outputTokens, decimal cost, string currency)
         {
             var key = new DailyKey(usageDate, ProviderModelNormalizer.NormalizeProvider(provider), ProviderModelNormalizer.NormalizeModel(model));
             if (!sums.TryGetValue(key, out var sum))
             {
-                sum = new Sum();
+                sum = new UsageSum();
                 sums[key] = sum;
             }
 
-            sum.Input += inputTokens;
-            sum.Output += outputTokens;
-            sum.Count++;
-            sum.Cost += cost;
-            var code = string.IsNullOrWhiteSpace(currency) ? "USD" : currency.Trim().ToUpperInvariant();
-            sum.Currencies.TryAdd(code, 0);
-            sum.Currencies[code]++;
+            sum.Add(inputTokens, outputTokens, cost, currency);
         }
 
         /// <summary>The totals ordered by day, provider, model (ordinal); the cost rounded once per key.</summary>
-        public IReadOnlyList<DailyTotal> Finish() =>
-            sums.OrderBy(kv => kv.Key.UsageDate).ThenBy(kv => kv.Key.Provider, StringComparer.Ordinal).ThenBy(kv => kv.Key.Model, StringComparer.Ordinal)
-                .Select(kv =>
-                {
-                    // The most frequent currency names the total; others are reported, never dropped silently.
-                    var ordered = kv.Value.Currencies.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Key).ToList();
-                    return new DailyTotal(kv.Key, kv.Value.Input, kv.Value.Output, kv.Value.Count, RoundCost(kv.Value.Cost), ordered[0], ordered.Skip(1).ToList());
-                })
-                .ToList();
-    }
-
-    private sealed class Sum
-    {
-        public long Input;
-        public long Output;
-        public long Count;
-        public decimal Cost;
-        public Dictionary<string, int> Currencies { get; } = new(StringComparer.Ordinal);
+        public IReadOnlyList<DailyTotal> Finish() => Totals(sums.Select(kv => (kv.Key, kv.Value)));
     }
 }

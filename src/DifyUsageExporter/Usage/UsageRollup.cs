@@ -31,54 +31,24 @@ public static class UsageRollup
     public static async Task<IReadOnlyList<IReadOnlyList<UsageRollupRow>>> BuildAsync(
         IAsyncEnumerable<UsageEvent> events, IReadOnlyList<IReadOnlyList<UsageDimension>> groupings, CancellationToken cancellationToken)
     {
-        var maps = groupings.Select(_ => new Dictionary<Key, Acc>()).ToList();
-        await foreach (var e in events.WithCancellation(cancellationToken).ConfigureAwait(false))
-        {
-            var provider = ProviderModelNormalizer.NormalizeProvider(e.Provider);
-            var model = ProviderModelNormalizer.NormalizeModel(e.Model);
-            var currency = string.IsNullOrWhiteSpace(e.Currency) ? "USD" : e.Currency.Trim().ToUpperInvariant();
-            for (var i = 0; i < groupings.Count; i++)
-            {
-                var by = groupings[i];
-                var key = new Key(
-                    by.Contains(UsageDimension.Day) ? e.UsageDate : null,
-                    by.Contains(UsageDimension.Model) ? provider : null,
-                    by.Contains(UsageDimension.Model) ? model : null,
-                    by.Contains(UsageDimension.App) ? e.AppId : null,
-                    by.Contains(UsageDimension.User) ? e.UserId : null,
-                    by.Contains(UsageDimension.User) ? e.UserType : null,
-                    currency);
-                if (!maps[i].TryGetValue(key, out var acc))
-                {
-                    acc = new Acc { AppName = e.AppName };
-                    maps[i][key] = acc;
-                }
-
-                acc.Input += e.InputTokens;
-                acc.Output += e.OutputTokens;
-                acc.Count++;
-                acc.Cost += e.Cost;
-            }
-        }
-
+        var maps = await UsageSums.GroupAsync(events, groupings.Select(By).ToList(), cancellationToken).ConfigureAwait(false);
         return maps.Select((map, i) => (IReadOnlyList<UsageRollupRow>)map
             .Select(kv => new UsageRollupRow(
-                kv.Key.Day, kv.Key.Provider, kv.Key.Model, kv.Key.AppId, kv.Key.AppId is null ? null : kv.Value.AppName, kv.Key.UserId, kv.Key.UserType,
-                kv.Value.Input, kv.Value.Output, kv.Value.Count, DailyAggregator.RoundCost(kv.Value.Cost), kv.Key.Currency))
+                kv.Key.Day, kv.Key.Provider, kv.Key.Model, kv.Key.AppId, kv.Key.AppId is null ? null : kv.Value.First!.AppName, kv.Key.UserId, kv.Key.UserType,
+                kv.Value.InputTokens, kv.Value.OutputTokens, kv.Value.Requests, kv.Value.RoundedCost, kv.Key.Currency!))
             .OrderBy(r => r, new RowOrder(groupings[i]))
             .ToList()).ToList();
     }
 
-    private readonly record struct Key(DateOnly? Day, string? Provider, string? Model, string? AppId, string? UserId, string? UserType, string Currency);
-
-    private sealed class Acc
-    {
-        public required string AppName;
-        public long Input;
-        public long Output;
-        public long Count;
-        public decimal Cost;
-    }
+    /// <summary>The dimensions asked for set in the group, always the currency (never summed across currencies).</summary>
+    private static UsageGrouping By(IReadOnlyList<UsageDimension> by) => new((e, n) => new UsageGroup(
+        Day: by.Contains(UsageDimension.Day) ? e.UsageDate : null,
+        Provider: by.Contains(UsageDimension.Model) ? n.Provider : null,
+        Model: by.Contains(UsageDimension.Model) ? n.Model : null,
+        AppId: by.Contains(UsageDimension.App) ? e.AppId : null,
+        UserId: by.Contains(UsageDimension.User) ? e.UserId : null,
+        UserType: by.Contains(UsageDimension.User) ? e.UserType : null,
+        Currency: n.Currency));
 
     /// <summary>Rows ordered by the dimensions in the order they were asked for, then currency.</summary>
     private sealed class RowOrder(IReadOnlyList<UsageDimension> by) : IComparer<UsageRollupRow>

@@ -56,6 +56,45 @@ public class UsageCommandTests
     }
 
     [Fact]
+    public async Task Usage_json_and_table_carry_totals_equal_to_the_simulators_truth()
+    {
+        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { AuthMode = DifyAuthMode.Cookie, AccountTimeZone = "Asia/Tokyo", Workspace = WorkspaceGenerator.Generate(new GeneratorOptions { Seed = 11 }) }, Ct);
+        using var dir = new TempDir();
+        var settings = new ExporterSettings { DifyBaseUrl = sim.BaseUrl, DifyEmail = sim.Options.Email, DifyPassword = sim.Options.Password, DataDir = dir.Path, DifyFetchRetryDelay = TimeSpan.FromMilliseconds(1) };
+        var from = new DateOnly(2026, 3, 7);
+        var to = new DateOnly(2026, 3, 9);
+        (await UsageCommand.RunAsync(new CliTestEnvironment(settings).Env, new UsageCommand.UsageRequest(from, to, null, true, false, false), Ct)).ShouldBe(ExitCodes.Success);
+        var truth = sim.Truth.EventsIn(sim.AccountZone, from, to).ToList();
+        truth.ShouldNotBeEmpty();
+
+        var json = new CliTestEnvironment(settings);
+        (await UsageCommand.RunAsync(json.Env, new UsageCommand.UsageRequest(from, to, "model", true, true, false), Ct)).ShouldBe(ExitCodes.Success);
+        using var doc = JsonDocument.Parse(json.Out.ToString());
+        var total = doc.RootElement.GetProperty("totals").EnumerateArray().ShouldHaveSingleItem();
+        total.GetProperty("currency").GetString().ShouldBe("USD");
+        total.GetProperty("request_count").GetInt64().ShouldBe(truth.Count);
+        total.GetProperty("input_tokens").GetInt64().ShouldBe(truth.Sum(e => e.InputTokens));
+        total.GetProperty("output_tokens").GetInt64().ShouldBe(truth.Sum(e => e.OutputTokens));
+        total.GetProperty("total_tokens").GetInt64().ShouldBe(truth.Sum(e => e.InputTokens + e.OutputTokens));
+        total.GetProperty("cost").GetDecimal().ShouldBe(truth.Sum(e => e.Cost));
+        total.GetProperty("complete").GetBoolean().ShouldBeTrue();
+
+        var table = new CliTestEnvironment(settings);
+        (await UsageCommand.RunAsync(table.Env, new UsageCommand.UsageRequest(from, to, "model", false, true, false), Ct)).ShouldBe(ExitCodes.Success);
+        var totalLine = table.Out.ToString().Split('\n').Single(l => l.StartsWith("total ", StringComparison.Ordinal));
+        totalLine.Split(' ', StringSplitOptions.RemoveEmptyEntries).ShouldBe(
+        [
+            "total",
+            truth.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            truth.Sum(e => e.InputTokens).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            truth.Sum(e => e.OutputTokens).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            truth.Sum(e => e.InputTokens + e.OutputTokens).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Math.Round(truth.Sum(e => e.Cost), 7, MidpointRounding.AwayFromZero).ToString("0.0000000", System.Globalization.CultureInfo.InvariantCulture),
+            "USD",
+        ]);
+    }
+
+    [Fact]
     public void Command_shape_parses_options()
     {
         var env = new CliTestEnvironment(new ExporterSettings());
