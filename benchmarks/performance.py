@@ -25,7 +25,7 @@ measured within one run. Needs python3, GNU time (/usr/bin/time) and the .NET SD
 
 The exporter is published the way the Dockerfile publishes it (for linux-x64, ReadyToRun) unless
 --no-ready-to-run. --exporter-ref builds the exporter from another commit instead of the working tree.
---baseline GIT_REF also builds that commit's exporter (plain `dotnet publish`, as it shipped) and runs
+--baseline GIT_REF also builds that commit's exporter (published the same way as ours) and runs
 it in the same benchmark run, alternating with ours run by run against the same simulators: the table
 then shows both and the ratio ours / baseline (before/after figures measured under the same load).
 The load average is printed with the table: on a shared host compare ratios, and CPU seconds rather
@@ -308,7 +308,7 @@ def main():
         meter_url = f"http://127.0.0.1:{args.port}"
         exporters = [Exporter("ours", publish_exporter(work, "exporter", args.exporter_ref, not args.no_ready_to_run), work, meter_url)]
         if args.baseline:
-            exporters.append(Exporter("baseline", publish_exporter(work, "baseline", args.baseline, False), work, meter_url))
+            exporters.append(Exporter("baseline", publish_exporter(work, "baseline", args.baseline, not args.no_ready_to_run), work, meter_url))
         sims = publish_simulators(work)
         meter = Server(sims, work, "meter", ["meter", "--port", str(args.port), "--token", TOKEN], "listening")
         servers.append(meter)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using DifyUsageExporter.Dify;
 using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Sync;
@@ -62,7 +63,30 @@ public static class ReconcileCommand
             throw new CliException(env.Secrets.Mask($"{ex.Message}{Environment.NewLine}Fix: {fix}"));
         }
 
-        env.Out.Write(env.Secrets.Mask(json ? report.ToJson() + Environment.NewLine : report.ToTable()));
+        if (json)
+        {
+            env.Out.WriteLine(env.Secrets.Mask(report.ToJson()));
+        }
+        else
+        {
+            env.Out.WriteLine(env.Secrets.Mask(string.Create(CultureInfo.InvariantCulture, $"Reconcile {Iso.Day(report.From)}..{Iso.Day(report.To)} (Dify's days in {report.TimeZone}): {report.Rows.Count} app-days, {report.UnexplainedRows.Count} unexplained ({report.UnexplainedTokens} tokens), {report.Errors} not readable")));
+            CliOutput.WriteTable(env, Table(report));
+            env.Out.WriteLine(report.Ok ? "OK: every difference is explained." : "NOT OK: some differences are unexplained or Dify's statistics could not be read (see above).");
+        }
+
         return report.Ok ? ExitCodes.Success : ExitCodes.Failure;
+    }
+
+    /// <summary>App × day: ours, Dify's, the difference, the status and the reason (app names cut at 30 characters).</summary>
+    private static CliTable Table(ReconcileReport report)
+    {
+        var table = new CliTable(new("date"), new("app"), new("ours tokens", true), new("Dify tokens", true), new("difference", true), new("status"), new("reason"));
+        foreach (var r in report.Rows.OrderBy(r => r.Date).ThenBy(r => r.AppName, StringComparer.Ordinal))
+        {
+            var name = r.AppName.Length > 30 ? r.AppName[..29] + "…" : r.AppName;
+            table.Add(Iso.Day(r.Date), name, r.OurTokens.ToString(CultureInfo.InvariantCulture), r.DifyTokens?.ToString(CultureInfo.InvariantCulture) ?? "-", r.Difference.ToString(CultureInfo.InvariantCulture), r.Status.ToString(), r.Reason);
+        }
+
+        return table;
     }
 }

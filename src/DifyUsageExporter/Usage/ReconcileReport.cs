@@ -97,24 +97,6 @@ public sealed record ReconcileReport(DateTimeOffset CheckedAt, DateOnly From, Da
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    /// <summary>A table app × day: ours, Dify's, the difference, the status and the reason.</summary>
-    public string ToTable()
-    {
-        var text = new StringBuilder();
-        var inv = CultureInfo.InvariantCulture;
-        text.Append(inv, $"Reconcile {Day(From)}..{Day(To)} (Dify's days in {TimeZone}): {Rows.Count} app-days, {UnexplainedRows.Count} unexplained ({UnexplainedTokens} tokens), {Errors} not readable\n");
-        text.Append("date        app                             ours tokens   Dify tokens    difference  status       reason\n");
-        foreach (var r in Rows.OrderBy(r => r.Date).ThenBy(r => r.AppName, StringComparer.Ordinal))
-        {
-            var name = r.AppName.Length > 30 ? r.AppName[..29] + "…" : r.AppName;
-            var dify = r.DifyTokens?.ToString(inv) ?? "-";
-            text.Append(inv, $"{Day(r.Date)}  {name,-30}  {r.OurTokens,12}  {dify,12}  {r.Difference,12}  {r.Status,-11}  {r.Reason}\n");
-        }
-
-        text.Append(Ok ? "OK: every difference is explained.\n" : "NOT OK: some differences are unexplained or Dify's statistics could not be read (see above).\n");
-        return text.ToString();
-    }
-
     private static void WriteNumber(Utf8JsonWriter w, string name, long? value)
     {
         if (value is { } v)
