@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using DifyUsageExporter.Configuration;
 using DifyUsageExporter.Hosting;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
@@ -22,7 +23,7 @@ public static class BackupCommand
         command.SetAction((parse, cancellationToken) =>
         {
             var settings = env.LoadSettings();
-            using var store = OpenExisting(settings.DataDir, env.Time);
+            using var store = OpenExisting(settings, env.Time);
             var file = StoreBackup.Create(store, parse.GetValue(to) ?? settings.BackupDirectory);
             env.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Backup written: {file.Path} ({file.Bytes} bytes, schema version {file.SchemaVersion}); it opened and passed PRAGMA quick_check."));
             return Task.FromResult(ExitCodes.Success);
@@ -42,11 +43,17 @@ public static class BackupCommand
         {
             var path = Path.GetFullPath(parse.GetValue(file)!);
             var settings = env.LoadSettings();
+            if (settings.StateDatabaseConnectionString is { } postgres)
+            {
+                using var state = StateStore.OpenPostgres(postgres, env.Time);
+                throw new CliException(PostgresDiagnosis.RestoreAdvice(state.Location));
+            }
+
             var version = StoreBackup.Inspect(path, full: true);
             await env.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{path}: an intact exporter state store (PRAGMA integrity_check ok, schema version {version}).")).ConfigureAwait(false);
             // The live store is not opened as a store here: it may be damaged or from a newer version.
             DataDirectory.EnsureWritable(settings.DataDir);
-            var live = Path.Combine(Path.GetFullPath(settings.DataDir), SqliteStore.FileName);
+            var live = Path.Combine(Path.GetFullPath(settings.DataDir), StateStore.FileName);
             using var cycleLock = CommandLock.Acquire(settings.DataDir, "restore");
             if (!await Confirmation.AskAsync(env, $"Replace the content of {live} by {path}? The current content is kept in {settings.BackupDirectory} first.", parse.GetValue(yes)).ConfigureAwait(false))
             {
@@ -62,7 +69,7 @@ public static class BackupCommand
                     : $"The replaced store could not be read as a database; its files are kept as {result.KeptAs} and were replaced (restart a running daemon).").ConfigureAwait(false);
             }
 
-            using var store = SqliteStore.Open(settings.DataDir, env.Time);
+            using var store = StateStore.Open(settings.DataDir, env.Time);
             var report = StoreVerifier.Verify(store, full: false);
             await env.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"Restored {path} into {store.Path} (schema version {store.SchemaVersion()}): {report.Events} ledger events, {report.DeliveredKeys} delivered keys, {report.SpoolRows} spool rows. The next cycle re-reads Dify from the restored watermarks and sends only totals that differ from what the backup records as delivered.")).ConfigureAwait(false);
@@ -73,14 +80,20 @@ public static class BackupCommand
     }
 
     /// <summary>Opens the store only when it exists: backing up or verifying must not create an empty one.</summary>
-    internal static SqliteStore OpenExisting(string dataDir, TimeProvider time)
+    internal static StateStore OpenExisting(ExporterSettings settings, TimeProvider time)
     {
-        var path = Path.Combine(Path.GetFullPath(dataDir), SqliteStore.FileName);
+        if (settings.StateDatabaseConnectionString is { } postgres)
+        {
+            return StateStore.OpenPostgres(postgres, time);
+        }
+
+        var dataDir = settings.DataDir;
+        var path = Path.Combine(Path.GetFullPath(dataDir), StateStore.FileName);
         if (!File.Exists(path))
         {
             throw new CliException($"There is no state store at {path} (DATA_DIR={dataDir}). Check DATA_DIR; the store is created by the first run.");
         }
 
-        return SqliteStore.Open(dataDir, time);
+        return StateStore.Open(dataDir, time);
     }
 }

@@ -93,13 +93,13 @@ public static partial class CheckCommand
     /// The state store, so a successful check lifts a remembered credential rejection (and a failed
     /// one is remembered). The check works without it (no DATA_DIR yet, read-only volume).
     /// </summary>
-    private static SqliteStore? TryOpenStore(ExporterSettings settings, CommandEnvironment env)
+    private static StateStore? TryOpenStore(ExporterSettings settings, CommandEnvironment env)
     {
         try
         {
-            return SqliteStore.Open(settings.DataDir, env.Time);
+            return StateStore.Open(settings, env.Time);
         }
-        catch (Exception ex) when (ex is StoreException or IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception ex) when (ex is StoreException or IOException or UnauthorizedAccessException or System.Data.Common.DbException)
         {
             return null;
         }

@@ -11,14 +11,14 @@ namespace DifyUsageExporter.Cli;
 internal static class CommandStore
 {
     /// <summary>Opens (creating and migrating as needed) the store for a command that writes.</summary>
-    public static SqliteStore Open(CommandEnvironment env, ExporterSettings settings) =>
-        Warn(env, SqliteStore.Open(settings.DataDir, env.Time));
+    public static StateStore Open(CommandEnvironment env, ExporterSettings settings) =>
+        Warn(env, StateStore.Open(settings, env.Time));
 
-    /// <summary>For read-only commands: works on a DATA_DIR that cannot be written (see <see cref="SqliteStore.OpenForReading"/>).</summary>
-    public static SqliteStore OpenForReading(CommandEnvironment env, ExporterSettings settings) =>
-        Warn(env, SqliteStore.OpenForReading(settings.DataDir, env.Time));
+    /// <summary>For read-only commands: works on a DATA_DIR that cannot be written (see <see cref="StateStore.OpenForReading(string, TimeProvider)"/>).</summary>
+    public static StateStore OpenForReading(CommandEnvironment env, ExporterSettings settings) =>
+        Warn(env, StateStore.OpenForReading(settings, env.Time));
 
-    private static SqliteStore Warn(CommandEnvironment env, SqliteStore store)
+    private static StateStore Warn(CommandEnvironment env, StateStore store)
     {
         foreach (var warning in store.Warnings)
         {

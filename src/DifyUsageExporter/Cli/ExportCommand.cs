@@ -62,7 +62,7 @@ public static class ExportCommand
 
             var settings = env.LoadSettings();
             using var store = CommandStore.Open(env, settings);
-            using var cycleLock = CommandLock.Acquire(settings.DataDir, "export");
+            using var cycleLock = CommandLock.Acquire(store, "export");
             // Before logging in to Dify: the store must take the ledger (docs/operations.md, start-up checks).
             StoreProbe.Check(store);
             using var loggers = env.CreateLoggerFactory(settings, env.Error);

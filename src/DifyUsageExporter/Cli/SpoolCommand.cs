@@ -38,13 +38,13 @@ public static class SpoolCommand
             g.First().Target,
             g.Any(r => r.Status == OutboxRow.Dead) ? OutboxRow.Dead : OutboxRow.Pending,
             g.Count(),
-            SqliteStore.Format(g.Min(r => r.UsageDate)),
-            SqliteStore.Format(g.Max(r => r.UsageDate)),
+            StateStore.Format(g.Min(r => r.UsageDate)),
+            StateStore.Format(g.Max(r => r.UsageDate)),
             g.Max(r => r.Attempts),
             g.Max(r => r.FailedCycles),
-            g.Min(r => r.NextAttemptAt) is { } next ? SqliteStore.Format(next) : null,
+            g.Min(r => r.NextAttemptAt) is { } next ? StateStore.Format(next) : null,
             g.Select(r => r.LastError).FirstOrDefault(e => e is not null),
-            SqliteStore.Format(g.Min(r => r.CreatedAt)),
+            StateStore.Format(g.Min(r => r.CreatedAt)),
             g.Where(r => r.Status == OutboxRow.Dead).Select(r => new SpoolKey(r.RecordKey, r.LastError)).ToList())).ToList();
 
     private static Command List(CommandEnvironment env)
@@ -115,7 +115,7 @@ public static class SpoolCommand
 
             var settings = env.LoadSettings();
             using var store = CommandStore.Open(env, settings);
-            using var cycleLock = CommandLock.Acquire(settings.DataDir, "spool resend");
+            using var cycleLock = CommandLock.Acquire(store, "spool resend");
             if (batchId is not null && (await store.ReadOutboxAsync(null, batchId, null, cancellationToken).ConfigureAwait(false)).Count == 0)
             {
                 throw new CliException($"No spooled batch '{batchId}' (see `spool list`).");
@@ -145,7 +145,7 @@ public static class SpoolCommand
             var batchId = parse.GetValue(id)!;
             var settings = env.LoadSettings();
             using var store = CommandStore.Open(env, settings);
-            using var cycleLock = CommandLock.Acquire(settings.DataDir, "spool discard");
+            using var cycleLock = CommandLock.Acquire(store, "spool discard");
             var rows = await store.ReadOutboxAsync(null, batchId, null, cancellationToken).ConfigureAwait(false);
             if (rows.Count == 0)
             {
@@ -153,7 +153,7 @@ public static class SpoolCommand
             }
 
             var question = string.Create(CultureInfo.InvariantCulture,
-                $"Discard batch {batchId} ({rows.Count} records for {rows[0].Target}, days {SqliteStore.Format(rows.Min(r => r.UsageDate))}..{SqliteStore.Format(rows.Max(r => r.UsageDate))})? Its totals will not be delivered unless exported again.");
+                $"Discard batch {batchId} ({rows.Count} records for {rows[0].Target}, days {StateStore.Format(rows.Min(r => r.UsageDate))}..{StateStore.Format(rows.Max(r => r.UsageDate))})? Its totals will not be delivered unless exported again.");
             if (!await Confirmation.AskAsync(env, question, parse.GetValue(yes)).ConfigureAwait(false))
             {
                 await env.Out.WriteLineAsync("Not discarded.").ConfigureAwait(false);

@@ -54,7 +54,7 @@ public static partial class UsageCommand
         // --ledger only reads (also on a read-only DATA_DIR); extraction writes the ledger and
         // watermarks: never interleave with a running cycle, and prove the store usable before logging in.
         using var store = request.LedgerOnly ? CommandStore.OpenForReading(env, settings) : CommandStore.Open(env, settings);
-        using var cycleLock = request.LedgerOnly ? null : CommandLock.Acquire(settings.DataDir, "usage");
+        using var cycleLock = request.LedgerOnly ? null : CommandLock.Acquire(store, "usage");
         if (!request.LedgerOnly)
         {
             StoreProbe.Check(store);
@@ -117,7 +117,7 @@ public static partial class UsageCommand
     }
 
     /// <summary>Streams the ledger and sums per (day, group, currency) with <see cref="UsageSums"/>; memory grows with groups, not events. The cost stays exact here (printed rounded, written exact in --json).</summary>
-    public static async Task<IReadOnlyList<UsageRow>> AggregateAsync(SqliteStore store, UsageRequest request, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<UsageRow>> AggregateAsync(StateStore store, UsageRequest request, CancellationToken cancellationToken)
     {
         var by = new UsageGrouping((e, n) => new UsageGroup(
             Day: e.UsageDate,

@@ -28,6 +28,7 @@ public static class VerifyCommand
         {
             var full = !parse.GetValue(quick);
             VerifyReport report;
+            var postgres = false;
             if (parse.GetValue(file) is { } backup)
             {
                 if (parse.GetValue(repair))
@@ -41,8 +42,9 @@ public static class VerifyCommand
             else
             {
                 var settings = env.LoadSettings();
-                using var store = BackupCommand.OpenExisting(settings.DataDir, env.Time);
+                using var store = BackupCommand.OpenExisting(settings, env.Time);
                 report = StoreVerifier.Verify(store, full);
+                postgres = store.IsPostgres;
                 if (parse.GetValue(repair) && report.StaleTotalDays.Count > 0)
                 {
                     await store.MarkDaysForReaggregationAsync(report.StaleTotalDays, cancellationToken).ConfigureAwait(false);
@@ -57,7 +59,7 @@ public static class VerifyCommand
             }
             else
             {
-                await PrintAsync(env, report).ConfigureAwait(false);
+                await PrintAsync(env, report, postgres).ConfigureAwait(false);
             }
 
             return report.Ok ? ExitCodes.Success : ExitCodes.Failure;
@@ -65,7 +67,8 @@ public static class VerifyCommand
         return command;
     }
 
-    internal static async Task PrintAsync(CommandEnvironment env, VerifyReport report)
+    /// <param name="postgres">The store is PostgreSQL: it has no integrity pragma, so the summary names the invariants only (docs/state-postgres.md).</param>
+    internal static async Task PrintAsync(CommandEnvironment env, VerifyReport report, bool postgres = false)
     {
         foreach (var violation in report.Violations)
         {
@@ -77,7 +80,7 @@ public static class VerifyCommand
             await env.Out.WriteLineAsync("note: " + note).ConfigureAwait(false);
         }
 
-        var form = report.Full ? "integrity_check" : "quick_check";
+        var form = postgres ? "PostgreSQL, invariants" : report.Full ? "integrity_check" : "quick_check";
         var summary = report.Ok
             ? string.Create(CultureInfo.InvariantCulture, $"Verify passed ({form}): {report.Events} ledger events, {report.DeliveredKeys} delivered keys, {report.SpoolRows} spool rows.")
             : string.Create(CultureInfo.InvariantCulture, $"Verify FAILED ({form}): {report.Violations.Count} violation(s).");

@@ -41,8 +41,8 @@ public static class WatermarkCommand
                         w.WriteStartObject();
                         w.WriteString("app_id", m.AppId);
                         w.WriteString("app_name", m.AppName);
-                        w.WriteString("watermark", SqliteStore.Format(m.Watermark));
-                        w.WriteString("updated_at", SqliteStore.Format(m.UpdatedAt));
+                        w.WriteString("watermark", StateStore.Format(m.Watermark));
+                        w.WriteString("updated_at", StateStore.Format(m.UpdatedAt));
                         w.WriteEndObject();
                     }
 
@@ -60,7 +60,7 @@ public static class WatermarkCommand
             var table = new CliTable(new("APP_ID"), new("APP_NAME"), new("WATERMARK"), new("UPDATED_AT"));
             foreach (var m in marks)
             {
-                table.Add(m.AppId, m.AppName, SqliteStore.Format(m.Watermark), SqliteStore.Format(m.UpdatedAt));
+                table.Add(m.AppId, m.AppName, StateStore.Format(m.Watermark), StateStore.Format(m.UpdatedAt));
             }
 
             CliOutput.WriteTable(env, table);
@@ -93,7 +93,7 @@ public static class WatermarkCommand
                 instant = instant.AddHours(-14);
             }
             using var store = CommandStore.Open(env, settings);
-            using var cycleLock = CommandLock.Acquire(settings.DataDir, "watermark reset");
+            using var cycleLock = CommandLock.Acquire(store, "watermark reset");
             var all = string.Equals(appId, "all", StringComparison.OrdinalIgnoreCase);
             var marks = await store.ReadWatermarksAsync(cancellationToken).ConfigureAwait(false);
             if (!all && !marks.Any(m => m.AppId == appId))
@@ -102,14 +102,14 @@ public static class WatermarkCommand
             }
 
             var target = all ? "all apps" : $"app {appId}";
-            if (!await Confirmation.AskAsync(env, $"Move the watermark of {target} back to {SqliteStore.Format(instant)} ({(settings.UsageTimeZone is null ? $"the earliest start of {Iso.Day(day)} in any time zone" : $"{Iso.Day(day)} 00:00 {zone.Id}")})? The next cycle re-reads from there.", parse.GetValue(yes)).ConfigureAwait(false))
+            if (!await Confirmation.AskAsync(env, $"Move the watermark of {target} back to {StateStore.Format(instant)} ({(settings.UsageTimeZone is null ? $"the earliest start of {Iso.Day(day)} in any time zone" : $"{Iso.Day(day)} 00:00 {zone.Id}")})? The next cycle re-reads from there.", parse.GetValue(yes)).ConfigureAwait(false))
             {
                 await env.Out.WriteLineAsync("Not reset.").ConfigureAwait(false);
                 return ExitCodes.Failure;
             }
 
             var changed = await store.ResetWatermarksAsync(all ? null : appId, instant, cancellationToken).ConfigureAwait(false);
-            await env.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Reset {changed} watermark(s) to {SqliteStore.Format(instant)}.")).ConfigureAwait(false);
+            await env.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Reset {changed} watermark(s) to {StateStore.Format(instant)}.")).ConfigureAwait(false);
             return ExitCodes.Success;
         });
         return command;

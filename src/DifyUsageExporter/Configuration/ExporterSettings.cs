@@ -12,6 +12,8 @@ public sealed record ExporterSettings
     public DifySource DifySource { get; init; } = DifySource.Console;
     /// <summary>DIFY_DATABASE_URL as an Npgsql connection string (holds the password: never log it).</summary>
     public string? DifyDatabaseConnectionString { get; init; }
+    /// <summary>STATE_DATABASE_URL as an Npgsql connection string (holds the password: never log it); null = the SQLite file in DATA_DIR.</summary>
+    public string? StateDatabaseConnectionString { get; init; }
     /// <summary>DIFY_TENANT_ID: the workspace to read from the database; null = the only one.</summary>
     public string? DifyTenantId { get; init; }
     /// <summary>DIFY_API_BASE_URL (alias DIFY_API_URL): Dify origin, without /console/api.</summary>

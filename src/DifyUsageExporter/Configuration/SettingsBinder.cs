@@ -13,6 +13,7 @@ internal static class SettingsBinder
         {
             DifySource = source,
             DifyDatabaseConnectionString = DatabaseConnection(r, source),
+            StateDatabaseConnectionString = StateDatabase(r),
             DifyTenantId = r.Uuid("DIFY_TENANT_ID", required: false)?.ToString(),
             DifyBaseUrl = DifyOrigin(r, warnings, required: source == DifySource.Console),
             DifyEmail = r.Email("DIFY_EMAIL"),
@@ -84,6 +85,30 @@ internal static class SettingsBinder
         if (problem is not null)
         {
             r.Problem("DIFY_DATABASE_URL", "the value " + problem, DatabaseUrl.Accepted);
+        }
+
+        return connectionString;
+    }
+
+    private static string? StateDatabase(VariableReader r)
+    {
+        const string Accepted = "postgres://user:password@host:5432/exporter_state (optionally ?sslmode=require), or an Npgsql connection string such as Host=db;Port=5432;Username=exporter;Password=...;Database=exporter_state; or unset for the SQLite file in DATA_DIR.";
+        var text = r.Text("STATE_DATABASE_URL");
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (text.TrimStart().StartsWith("mysql", StringComparison.OrdinalIgnoreCase) || text.TrimStart().StartsWith("mariadb", StringComparison.OrdinalIgnoreCase))
+        {
+            r.Problem("STATE_DATABASE_URL", "is a MySQL-family URL: the shared state store is PostgreSQL only (docs/state-postgres.md).", Accepted);
+            return null;
+        }
+
+        var (connectionString, problem) = DatabaseUrl.Parse(text);
+        if (problem is not null)
+        {
+            r.Problem("STATE_DATABASE_URL", "the value " + problem, Accepted);
         }
 
         return connectionString;

@@ -35,6 +35,7 @@ public static class SettingsLoader
 
         // An Npgsql connection string's Password=... is not URL user-info.
         secrets?.Add(DatabaseUrl.Password(variables.First(v => v.Spec.Name == "DIFY_DATABASE_URL").Value));
+        secrets?.Add(DatabaseUrl.Password(variables.First(v => v.Spec.Name == "STATE_DATABASE_URL").Value));
 
         var reader = new VariableReader(variables.ToDictionary(v => v.Spec.Name, StringComparer.Ordinal));
         var settings = SettingsBinder.Bind(reader, workingDirectory, warnings);

@@ -81,6 +81,7 @@ public static class VariableCatalog
         new("LOG_LEVEL", [], "info", false, GroupDaemon, "error|warn|info|debug."),
         new("GRACEFUL_SHUTDOWN_TIMEOUT", [], "30", false, GroupDaemon, "Seconds a running cycle may take to finish after SIGTERM/SIGINT (1-3600)."),
         new("DATA_DIR", [], "./data", false, GroupDaemon, "State directory (SQLite store, lock); /app/data in the container."),
+        new("STATE_DATABASE_URL", [], null, true, GroupDaemon, "PostgreSQL for the state (ledger, spool, watermarks, cycles) instead of the SQLite file in DATA_DIR, a postgres:// URI or an Npgsql connection string; lets several replicas share it (docs/state-postgres.md)."),
         new("HEALTHCHECK_ENABLED", [], "true", false, GroupDaemon, "Serve GET /health (and /metrics) while the daemon runs."),
         new("HEALTHCHECK_HOST", [], "127.0.0.1", false, GroupDaemon, "Address the health server binds to (0.0.0.0 in the container)."),
         new("HEALTHCHECK_PORT", [], "8080", false, GroupDaemon, "Port of the health server (1-65535; 0 = any free port, logged at start)."),

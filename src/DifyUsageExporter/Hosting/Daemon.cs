@@ -52,10 +52,10 @@ public sealed class Daemon(CommandEnvironment env, CycleRunnerFactory runnerFact
         }
 
         LogConfiguration(logger, snapshot);
-        SqliteStore store;
+        StateStore store;
         try
         {
-            store = SqliteStore.Open(settings.DataDir, env.Time);
+            store = StateStore.Open(settings, env.Time);
         }
         catch (StoreException ex)
         {

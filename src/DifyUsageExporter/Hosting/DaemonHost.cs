@@ -11,7 +11,7 @@ namespace DifyUsageExporter.Hosting;
 public sealed record DaemonParts(
     ExporterSettings Settings,
     CronSchedule Cron,
-    SqliteStore Store,
+    StateStore Store,
     CycleStatus Status,
     CycleExecutor Executor,
     TimeProvider Time,

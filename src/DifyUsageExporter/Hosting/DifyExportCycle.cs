@@ -19,7 +19,7 @@ internal sealed class DifyExportCycle : ICycleRunner, IDisposable
     private readonly DifyConsoleClient? reconcileClient;
     private readonly ILogger logger;
 
-    public DifyExportCycle(ExporterSettings settings, SqliteStore store, ILoggerFactory loggers, TimeProvider time, SecretRegistry secrets)
+    public DifyExportCycle(ExporterSettings settings, StateStore store, ILoggerFactory loggers, TimeProvider time, SecretRegistry secrets)
     {
         delivery = new DeliveryService(settings, store, time, loggers, secrets);
         try

@@ -4,7 +4,7 @@ namespace DifyUsageExporter.Storage;
 public static class DataDirectory
 {
     /// <summary>The files the exporter keeps directly in DATA_DIR (the state store, its WAL and shared memory, the cycle lock).</summary>
-    public static readonly string[] OwnFiles = [SqliteStore.FileName, SqliteStore.FileName + "-wal", SqliteStore.FileName + "-shm", "cycle.lock"];
+    public static readonly string[] OwnFiles = [StateStore.FileName, StateStore.FileName + "-wal", StateStore.FileName + "-shm", "cycle.lock"];
 
     /// <summary>
     /// Creates <paramref name="dataDir"/> (mode 0700) when missing and proves it is writable; an

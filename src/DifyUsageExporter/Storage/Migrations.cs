@@ -1,11 +1,12 @@
+using System.Data.Common;
 using System.Globalization;
-using Microsoft.Data.Sqlite;
 
 namespace DifyUsageExporter.Storage;
 
 /// <summary>
 /// Versioned schema migrations, applied in order inside one transaction each. A released
-/// migration is never edited: add a new one. A database newer than this build is refused.
+/// migration is never edited: add a new one (to <see cref="All"/> and, with the same number, to
+/// <see cref="PostgresSchema.All"/>). A database newer than this build is refused.
 /// </summary>
 internal static class Migrations
 {
@@ -19,7 +20,9 @@ internal static class Migrations
         (6, "cycle-health", CoreSchema.V6),
     ];
 
-    public static void Apply(SqliteConnection connection, string now)
+    public static void Apply(DbConnection connection, string now) => Apply(connection, now, All);
+
+    public static void Apply(DbConnection connection, string now, IReadOnlyList<(int Version, string Name, string Sql)> all)
     {
         using (var create = connection.CreateCommand())
         {
@@ -34,13 +37,13 @@ internal static class Migrations
             current = Convert.ToInt32(read.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 
-        var latest = All[^1].Version;
+        var latest = all[^1].Version;
         if (current > latest)
         {
             throw new StoreException($"The state store has schema version {current}, newer than this exporter understands ({latest}). Run a newer exporter version, or restore a backup made by this one.");
         }
 
-        foreach (var (version, name, sql) in All)
+        foreach (var (version, name, sql) in all)
         {
             if (version <= current)
             {
@@ -58,10 +61,10 @@ internal static class Migrations
             using (var record = connection.CreateCommand())
             {
                 record.Transaction = transaction;
-                record.CommandText = "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($v, $n, $a)";
-                record.Parameters.AddWithValue("$v", version);
-                record.Parameters.AddWithValue("$n", name);
-                record.Parameters.AddWithValue("$a", now);
+                record.CommandText = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @a)";
+                record.AddWithValue("@v", version);
+                record.AddWithValue("@n", name);
+                record.AddWithValue("@a", now);
                 record.ExecuteNonQuery();
             }
 

@@ -19,10 +19,15 @@ public static partial class StoreBackup
 
     /// <summary>Writes a backup of <paramref name="store"/> into <paramref name="directory"/> (created with mode 0700 when missing).</summary>
     /// <param name="tag">Optional suffix of the file name (e.g. pre-restore).</param>
-    public static BackupFile Create(SqliteStore store, string directory, string? tag = null)
+    public static BackupFile Create(StateStore store, string directory, string? tag = null)
     {
         ArgumentNullException.ThrowIfNull(store);
-        return Create(store.OpenConnection, store.Time.GetUtcNow(), directory, tag, allowNewerSchema: false);
+        if (store.IsPostgres)
+        {
+            throw new StoreException(PostgresDiagnosis.BackupAdvice(store.Location));
+        }
+
+        return Create(store.OpenSqliteConnection, store.Time.GetUtcNow(), directory, tag, allowNewerSchema: false);
     }
 
     /// <summary>Writes a backup of the database <paramref name="openSource"/> connects to.</summary>

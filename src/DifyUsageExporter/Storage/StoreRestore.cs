@@ -8,7 +8,7 @@ namespace DifyUsageExporter.Storage;
 public sealed record RestoreResult(string? KeptAs, bool Online);
 
 /// <summary>
-/// <c>restore</c> without opening the live store through <see cref="SqliteStore.Open"/>, so it also
+/// <c>restore</c> without opening the live store through <see cref="StateStore.Open(string, TimeProvider)"/>, so it also
 /// works when that store is damaged (the disaster a backup is for) or was migrated by a newer
 /// version (rolling back an upgrade). Call under the cycle lock, after <see cref="StoreBackup.Inspect(string, bool)"/>.
 /// </summary>
@@ -17,7 +17,7 @@ public static class StoreRestore
     public static RestoreResult Restore(string dataDir, string backupPath, string backupDirectory, TimeProvider time)
     {
         var source = Path.GetFullPath(backupPath);
-        var live = Path.Combine(Path.GetFullPath(dataDir), SqliteStore.FileName);
+        var live = Path.Combine(Path.GetFullPath(dataDir), StateStore.FileName);
         if (string.Equals(source, live, StringComparison.Ordinal))
         {
             throw new StoreException($"{source} is the live state store itself; give a backup file.");

@@ -14,7 +14,7 @@ namespace DifyUsageExporter.Sync;
 /// after the webhook accepted it, so a failed post is retried by the next cycle). Older days never
 /// alert: a first run over months of history must not send a flood.
 /// </summary>
-public sealed class CostAlerts(ExporterSettings settings, SqliteStore store, WebhookNotifier notifier, TimeProvider time, ILogger logger)
+public sealed class CostAlerts(ExporterSettings settings, StateStore store, WebhookNotifier notifier, TimeProvider time, ILogger logger)
 {
     public const string CostMetric = "cost";
     public const string TokensMetric = "tokens";

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Telemetry;
@@ -18,15 +19,27 @@ public sealed record CycleAttempt(bool Refused, CycleResult? Result)
 /// records start and end in the store, updates <see cref="CycleStatus"/> and the metrics, and
 /// logs every line of the cycle with its run id.
 /// </summary>
-public sealed class CycleExecutor(ICycleRunner runner, SqliteStore store, CycleStatus status, TimeProvider time, ILogger<CycleExecutor> logger)
+public sealed class CycleExecutor(ICycleRunner runner, StateStore store, CycleStatus status, TimeProvider time, ILogger<CycleExecutor> logger)
 {
     public const string Cancelled = "cancelled";
 
-    public string LockFile => Path.Combine(Path.GetDirectoryName(store.Path)!, CycleLock.FileName);
+    public string LockFile => CycleLock.Describe(store);
 
     public async Task<CycleAttempt> RunAsync(string trigger, CancellationToken cancellationToken)
     {
-        using var cycleLock = CycleLock.TryAcquire(Path.GetDirectoryName(store.Path)!);
+        CycleLock? cycleLock;
+        try
+        {
+            cycleLock = CycleLock.TryAcquire(store);
+        }
+        catch (DbException ex)
+        {
+            // PostgreSQL unreachable: no cycle without the lock; nothing was read or written.
+            SyncLog.RecordFailed(logger, ex);
+            return new CycleAttempt(false, new CycleResult(CycleOutcome.Failed, $"The state store could not be reached to take the cycle lock ({ex.Message}).") { CaughtUp = false });
+        }
+
+        using var held = cycleLock;
         if (cycleLock is null)
         {
             SyncLog.LockHeld(logger, trigger, LockFile);
@@ -48,7 +61,7 @@ public sealed class CycleExecutor(ICycleRunner runner, SqliteStore store, CycleS
 
         var (result, outcome) = await InvokeAsync(trigger, runId, cancellationToken);
         var ended = time.GetUtcNow();
-        var facts = new CycleFacts(result.CaughtUp, result.AppsSkipped, result.CredentialsRejected ? SqliteStore.CredentialsFailure : null);
+        var facts = new CycleFacts(result.CaughtUp, result.AppsSkipped, result.CredentialsRejected ? StateStore.CredentialsFailure : null);
         await RecordAsync(() => store.RecordCycleEndAsync(runId, ended, outcome, result.Summary, facts, CancellationToken.None));
         status.CycleEnded(ended, outcome, result.CaughtUp);
         span?.SetTag("dify_exporter.outcome", outcome);
@@ -70,7 +83,7 @@ public sealed class CycleExecutor(ICycleRunner runner, SqliteStore store, CycleS
     /// </summary>
     public async Task<int> CloseAbandonedAsync(CancellationToken cancellationToken)
     {
-        using var cycleLock = CycleLock.TryAcquire(Path.GetDirectoryName(store.Path)!);
+        using var cycleLock = CycleLock.TryAcquire(store);
         if (cycleLock is null)
         {
             return 0;
@@ -121,7 +134,7 @@ public sealed class CycleExecutor(ICycleRunner runner, SqliteStore store, CycleS
         {
             await write();
         }
-        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (Exception ex) when (ex is DbException or IOException)
         {
             // Cycle history is informational; a store problem shows in /health, the cycle itself goes on.
             SyncLog.RecordFailed(logger, ex);

@@ -37,7 +37,7 @@ public sealed class DeliveryService : IDisposable
     public const int MaxBatchSize = 500;
 
     private readonly ExporterSettings settings;
-    private readonly SqliteStore store;
+    private readonly StateStore store;
     private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly HttpOutputClient? apiMeter;
@@ -46,7 +46,7 @@ public sealed class DeliveryService : IDisposable
 
     /// <param name="handler">Optional HTTP handler (tests); null = default sockets.</param>
     /// <param name="retryBaseDelay">First backoff delay (default 1 s; doubled per retry, with jitter).</param>
-    public DeliveryService(ExporterSettings settings, SqliteStore store, TimeProvider time, ILoggerFactory loggers, SecretRegistry secrets, HttpMessageHandler? handler = null, TimeSpan? retryBaseDelay = null)
+    public DeliveryService(ExporterSettings settings, StateStore store, TimeProvider time, ILoggerFactory loggers, SecretRegistry secrets, HttpMessageHandler? handler = null, TimeSpan? retryBaseDelay = null)
     {
         this.settings = settings;
         this.store = store;
@@ -134,14 +134,15 @@ public sealed class DeliveryService : IDisposable
             {
                 foreach (var chunk in batch.Chunk(chunkSize))
                 {
-                    if (pass.Down.Contains(targetRows.Key))
+                    using var claim = await store.ClaimAsync(chunk, cancellationToken).ConfigureAwait(false);
+                    if (pass.Down.Contains(targetRows.Key) || claim.Rows.Count == 0)
                     {
-                        // Untried because the target is down: no attempt, no charge, next cycle sends it.
+                        // Untried because the target is down (or another replica sends these rows, StateStore.Claims.cs): no attempt, no charge.
                         pass.Failed++;
                         continue;
                     }
 
-                    await SendChunkAsync(client, targetRows.Key, batch.Key, chunk, pass, cancellationToken).ConfigureAwait(false);
+                    await SendChunkAsync(client, targetRows.Key, batch.Key, claim.Rows, pass, cancellationToken).ConfigureAwait(false);
                 }
             }
         }

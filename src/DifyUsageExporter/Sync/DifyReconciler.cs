@@ -14,7 +14,7 @@ namespace DifyUsageExporter.Sync;
 /// Days are Dify's: local dates in the account time zone. One request per app per window (two per
 /// agent app); knowledge pipelines have no Dify statistics and are listed as unchecked.
 /// </summary>
-public sealed class DifyReconciler(SqliteStore store, DifyConsoleClient client, ILoggerFactory loggers, TimeProvider time)
+public sealed class DifyReconciler(StateStore store, DifyConsoleClient client, ILoggerFactory loggers, TimeProvider time)
 {
     private readonly ILogger logger = loggers.CreateLogger<DifyReconciler>();
 

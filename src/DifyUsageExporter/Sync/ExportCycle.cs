@@ -48,13 +48,13 @@ public sealed record ExportResult(
 public sealed partial class ExportCycle : ICycleRunner
 {
     private readonly ExporterSettings settings;
-    private readonly SqliteStore store;
+    private readonly StateStore store;
     private readonly IUsageSource source;
     private readonly DeliveryService delivery;
     private readonly TimeProvider time;
     private readonly ILogger logger;
 
-    public ExportCycle(ExporterSettings settings, SqliteStore store, IUsageSource source, DeliveryService delivery, ILoggerFactory loggers, TimeProvider time)
+    public ExportCycle(ExporterSettings settings, StateStore store, IUsageSource source, DeliveryService delivery, ILoggerFactory loggers, TimeProvider time)
     {
         this.settings = settings;
         this.store = store;

@@ -11,7 +11,7 @@ namespace DifyUsageExporter.Sync;
 /// races a cycle's spool writes), and the quick verify whose result /health reports. Each step's
 /// failure is logged and reported, and never stops the export schedule.
 /// </summary>
-public sealed class MaintenanceJobs(ExporterSettings settings, SqliteStore store, MaintenanceStatus status, TimeProvider time, ILogger logger)
+public sealed class MaintenanceJobs(ExporterSettings settings, StateStore store, MaintenanceStatus status, TimeProvider time, ILogger logger)
 {
     /// <summary>How long ledger retention waits for a running cycle to release the lock.</summary>
     public static readonly TimeSpan LockWait = TimeSpan.FromMinutes(30);
@@ -24,7 +24,7 @@ public sealed class MaintenanceJobs(ExporterSettings settings, SqliteStore store
         while (!stopping.IsCancellationRequested)
         {
             var next = schedule.NextAfter(time.GetUtcNow());
-            MaintenanceLog.NextMaintenance(logger, SqliteStore.Format(next), settings.BackupSchedule);
+            MaintenanceLog.NextMaintenance(logger, StateStore.Format(next), settings.BackupSchedule);
             try
             {
                 // Wait in bounded steps and re-read the clock after each, like the cycle scheduler
@@ -49,7 +49,12 @@ public sealed class MaintenanceJobs(ExporterSettings settings, SqliteStore store
     /// <summary>Backup, backup retention, ledger retention, quick verify.</summary>
     public async Task RunDailyAsync(CancellationToken cancellationToken)
     {
-        Step("backup", () => Backup());
+        // On PostgreSQL backups are pg_dump's (docs/state-postgres.md); the exporter copies only its SQLite file.
+        if (!store.IsPostgres)
+        {
+            Step("backup", () => Backup());
+        }
+
         try
         {
             await PruneLedgerUnderLockAsync(cancellationToken).ConfigureAwait(false);
@@ -58,7 +63,7 @@ public sealed class MaintenanceJobs(ExporterSettings settings, SqliteStore store
         {
             return;
         }
-        catch (Exception ex) when (ex is StoreException or Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (Exception ex) when (ex is StoreException or System.Data.Common.DbException or IOException)
         {
             // Retention is housekeeping: a failure is reported and retried tomorrow.
             MaintenanceLog.StepFailed(logger, "ledger retention", ex.Message);
@@ -170,7 +175,7 @@ public sealed class MaintenanceJobs(ExporterSettings settings, SqliteStore store
         var waited = TimeSpan.Zero;
         var step = TimeSpan.FromSeconds(30);
         CycleLock? held;
-        while ((held = CycleLock.TryAcquire(settings.DataDir)) is null)
+        while ((held = CycleLock.TryAcquire(store)) is null)
         {
             if (waited >= LockWait)
             {
@@ -194,7 +199,7 @@ public sealed class MaintenanceJobs(ExporterSettings settings, SqliteStore store
         {
             action();
         }
-        catch (Exception ex) when (ex is StoreException or Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is StoreException or System.Data.Common.DbException or IOException or UnauthorizedAccessException)
         {
             // Logged (and, for backup and verify, reported by /health); the schedule goes on.
             MaintenanceLog.StepFailed(logger, name, ex.Message);

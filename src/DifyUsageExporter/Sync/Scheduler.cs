@@ -19,7 +19,7 @@ public sealed class Scheduler(
     RunOnStart runOnStart,
     CycleExecutor executor,
     CycleStatus status,
-    SqliteStore store,
+    StateStore store,
     TimeProvider time,
     ILogger<Scheduler> logger,
     IHostApplicationLifetime? lifetime = null) : BackgroundService

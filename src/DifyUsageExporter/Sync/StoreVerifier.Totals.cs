@@ -1,7 +1,7 @@
+using System.Data.Common;
 using System.Globalization;
 using DifyUsageExporter.Storage;
 using DifyUsageExporter.Usage;
-using Microsoft.Data.Sqlite;
 
 namespace DifyUsageExporter.Sync;
 
@@ -16,14 +16,20 @@ public static partial class StoreVerifier
     private sealed record StoredDailyTotals(HashSet<DateOnly> Days, Dictionary<string, DailyTotal> Totals);
 
     /// <summary>The stored totals of every settled day, or null when the store predates them (an older backup) or their rules changed since.</summary>
-    private static StoredDailyTotals? StoredTotals(SqliteConnection connection)
+    private static StoredDailyTotals? StoredTotals(DbConnection connection)
     {
         bool hasPruned;
         using (var probe = connection.CreateCommand())
         {
-            probe.CommandText = """
+            // A backup file may predate these tables; the live PostgreSQL store is always migrated, but ask the same question there.
+            probe.CommandText = connection is Microsoft.Data.Sqlite.SqliteConnection
+                ? """
                 SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('daily_totals', 'dirty_days')),
                        (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ledger_pruned_days')
+                """
+                : """
+                SELECT (SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('daily_totals', 'dirty_days')),
+                       (SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'ledger_pruned_days')
                 """;
             using var reader = probe.ExecuteReader();
             reader.Read();
@@ -38,8 +44,8 @@ public static partial class StoreVerifier
         using (var version = connection.CreateCommand())
         {
             // Totals made under other aggregation rules are all recomputed by the next refresh.
-            version.CommandText = "SELECT value FROM kv WHERE key = $k";
-            version.Parameters.AddWithValue("$k", SqliteStore.TotalsVersionKey);
+            version.CommandText = "SELECT value FROM kv WHERE key = @k";
+            version.AddWithValue("@k", StateStore.TotalsVersionKey);
             var stored = version.ExecuteScalar() as string;
             if (stored != DailyAggregator.RulesVersion.ToString(CultureInfo.InvariantCulture))
             {
@@ -47,10 +53,10 @@ public static partial class StoreVerifier
             }
         }
 
-        return Read(connection, hasPruned ? "SELECT usage_date FROM ledger_pruned_days" : "SELECT NULL WHERE 0");
+        return Read(connection, hasPruned ? "SELECT usage_date FROM ledger_pruned_days" : "SELECT NULL WHERE 1 = 0");
     }
 
-    private static StoredDailyTotals Read(SqliteConnection connection, string prunedSql)
+    private static StoredDailyTotals Read(DbConnection connection, string prunedSql)
     {
         var excluded = new HashSet<string>(StringComparer.Ordinal);
         using (var command = connection.CreateCommand())
@@ -75,7 +81,7 @@ public static partial class StoreVerifier
             {
                 if (!excluded.Contains(reader.GetString(0)))
                 {
-                    days.Add(SqliteStore.ParseDate(reader.GetString(0)));
+                    days.Add(StateStore.ParseDate(reader.GetString(0)));
                 }
             }
         }
@@ -87,14 +93,14 @@ public static partial class StoreVerifier
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                var day = SqliteStore.ParseDate(reader.GetString(0));
+                var day = StateStore.ParseDate(reader.GetString(0));
                 if (!days.Contains(day))
                 {
                     continue;
                 }
 
                 var other = System.Text.Json.JsonSerializer.Deserialize(reader.GetString(8), LedgerJson.Default.StringArray) ?? [];
-                var total = new DailyTotal(new DailyKey(day, reader.GetString(1), reader.GetString(2)), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), SqliteStore.ParseCost(reader.GetString(6)), reader.GetString(7), other);
+                var total = new DailyTotal(new DailyKey(day, reader.GetString(1), reader.GetString(2)), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), StateStore.ParseCost(reader.GetString(6)), reader.GetString(7), other);
                 totals[total.Key.ToString()] = total;
             }
         }

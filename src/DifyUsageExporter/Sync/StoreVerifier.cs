@@ -1,3 +1,5 @@
+using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 using DifyUsageExporter.Metering;
@@ -30,7 +32,7 @@ public sealed record VerifyReport(bool Full, IReadOnlyList<string> Violations, I
 public static partial class StoreVerifier
 {
     /// <summary>Verifies the live store.</summary>
-    public static VerifyReport Verify(SqliteStore store, bool full)
+    public static VerifyReport Verify(StateStore store, bool full)
     {
         ArgumentNullException.ThrowIfNull(store);
         using var connection = store.OpenConnection();
@@ -45,9 +47,11 @@ public static partial class StoreVerifier
         return Verify(connection, full);
     }
 
-    private static VerifyReport Verify(SqliteConnection connection, bool full)
+    private static VerifyReport Verify(DbConnection connection, bool full)
     {
-        var violations = StoreBackup.IntegrityCheck(connection, full).Select(p => $"SQLite {(full ? "integrity_check" : "quick_check")}: {p}").ToList();
+        // PostgreSQL keeps its pages consistent itself and has no integrity pragma: the logical checks below are verify there.
+        var sqlite = connection as SqliteConnection;
+        var violations = (sqlite is null ? new List<string>() : StoreBackup.IntegrityCheck(sqlite, full)).Select(p => $"SQLite {(full ? "integrity_check" : "quick_check")}: {p}").ToList();
         if (violations.Count > 0)
         {
             // A damaged file makes every further query unreliable; this is the finding.
@@ -55,7 +59,8 @@ public static partial class StoreVerifier
         }
 
         var notes = new List<string>();
-        using var snapshot = connection.BeginTransaction(deferred: true);
+        // One snapshot for every query (SQLite: a deferred read transaction that takes no write lock).
+        using var snapshot = sqlite?.BeginTransaction(deferred: true) ?? connection.BeginTransaction(IsolationLevel.RepeatableRead);
         OrphanEvents(connection, violations);
         var spool = SpoolRows(connection, violations);
         var stored = StoredTotals(connection);
@@ -64,7 +69,7 @@ public static partial class StoreVerifier
         return new VerifyReport(full, violations, notes, events, delivered, spool.Count) { StaleTotalDays = stale };
     }
 
-    private static void OrphanEvents(SqliteConnection connection, List<string> violations)
+    private static void OrphanEvents(DbConnection connection, List<string> violations)
     {
         using var command = connection.CreateCommand();
         command.CommandText = """
@@ -81,7 +86,7 @@ public static partial class StoreVerifier
     }
 
     /// <summary>Checks each spool row and returns the API_Meter keys waiting in it (pending or dead).</summary>
-    private static HashSet<string> SpoolRows(SqliteConnection connection, List<string> violations)
+    private static HashSet<string> SpoolRows(DbConnection connection, List<string> violations)
     {
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT batch_id, target, record_key, usage_date, record_json, content_hash, status FROM outbox ORDER BY batch_id, record_key";
@@ -141,7 +146,7 @@ public static partial class StoreVerifier
         }
     }
 
-    private static (long Events, int Delivered, Dictionary<string, DailyTotal> Totals) DeliveredKeys(SqliteConnection connection, HashSet<string> spooled, IReadOnlySet<DateOnly> alsoAggregate, List<string> violations, List<string> notes)
+    private static (long Events, int Delivered, Dictionary<string, DailyTotal> Totals) DeliveredKeys(DbConnection connection, HashSet<string> spooled, IReadOnlySet<DateOnly> alsoAggregate, List<string> violations, List<string> notes)
     {
         var delivered = new List<(string Key, DateOnly Day, string Hash, string DeliveredAt)>();
         using (var command = connection.CreateCommand())
@@ -150,7 +155,7 @@ public static partial class StoreVerifier
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                delivered.Add((reader.GetString(0), SqliteStore.ParseDate(reader.GetString(1)), reader.GetString(2), reader.GetString(3)));
+                delivered.Add((reader.GetString(0), StateStore.ParseDate(reader.GetString(1)), reader.GetString(2), reader.GetString(3)));
             }
         }
 
@@ -161,7 +166,7 @@ public static partial class StoreVerifier
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                extractions[SqliteStore.ParseDate(reader.GetString(0))] = (reader.GetInt64(1) == 1, reader.GetString(2));
+                extractions[StateStore.ParseDate(reader.GetString(0))] = (reader.GetInt64(1) == 1, reader.GetString(2));
             }
         }
 
@@ -169,13 +174,15 @@ public static partial class StoreVerifier
         using (var command = connection.CreateCommand())
         {
             // A backup made before ledger retention existed has no such table (nothing was pruned).
-            command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ledger_pruned_days'";
+            command.CommandText = connection is SqliteConnection
+                ? "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ledger_pruned_days'"
+                : "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'ledger_pruned_days'";
             var hasTable = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
-            command.CommandText = hasTable ? "SELECT usage_date FROM ledger_pruned_days" : "SELECT NULL WHERE 0";
+            command.CommandText = hasTable ? "SELECT usage_date FROM ledger_pruned_days" : "SELECT NULL WHERE 1 = 0";
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                pruned.Add(SqliteStore.ParseDate(reader.GetString(0)));
+                pruned.Add(StateStore.ParseDate(reader.GetString(0)));
             }
         }
 
@@ -210,7 +217,7 @@ public static partial class StoreVerifier
         return (events, delivered.Count, totals);
     }
 
-    private static IEnumerable<UsageEvent> LedgerEvents(SqliteConnection connection, Action counted)
+    private static IEnumerable<UsageEvent> LedgerEvents(DbConnection connection, Action counted)
     {
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT usage_date, provider, model, input_tokens, output_tokens, cost, currency FROM usage_events";
@@ -228,7 +235,7 @@ public static partial class StoreVerifier
                 UserId = string.Empty,
                 UserType = string.Empty,
                 OccurredAt = default,
-                UsageDate = SqliteStore.ParseDate(reader.GetString(0)),
+                UsageDate = StateStore.ParseDate(reader.GetString(0)),
                 Provider = reader.GetString(1),
                 Model = reader.GetString(2),
                 InputTokens = reader.GetInt64(3),

@@ -30,14 +30,14 @@ public sealed class WebhookNotifier : IDisposable
 {
     private readonly Uri? url;
     private readonly TimeSpan minInterval;
-    private readonly SqliteStore store;
+    private readonly StateStore store;
     private readonly TimeProvider time;
     private readonly SecretRegistry secrets;
     private readonly ILogger logger;
     private readonly HttpClient http;
     private readonly ResilientHttp resilient;
 
-    public WebhookNotifier(Uri? url, TimeSpan minInterval, SqliteStore store, TimeProvider time, SecretRegistry secrets, ILogger logger, HttpMessageHandler? handler = null)
+    public WebhookNotifier(Uri? url, TimeSpan minInterval, StateStore store, TimeProvider time, SecretRegistry secrets, ILogger logger, HttpMessageHandler? handler = null)
     {
         this.url = url;
         this.minInterval = minInterval;
@@ -114,7 +114,7 @@ public sealed class WebhookNotifier : IDisposable
             return false;
         }
 
-        await store.WriteDeliveryStateAsync(stateKey, SqliteStore.Format(now), cancellationToken).ConfigureAwait(false);
+        await store.WriteDeliveryStateAsync(stateKey, StateStore.Format(now), cancellationToken).ConfigureAwait(false);
         DeliveryMetrics.Notifications.Add(1, new KeyValuePair<string, object?>("kind", kind.ToString()));
         return true;
     }

@@ -38,7 +38,7 @@ public static class DailyAggregator
 
     /// <summary>
     /// Version of the normalisation and summing rules. The ledger keeps per-day totals computed with
-    /// these rules (SqliteStore.RefreshDailyTotalsAsync); bump it whenever ProviderModelNormalizer,
+    /// these rules (StateStore.RefreshDailyTotalsAsync); bump it whenever ProviderModelNormalizer,
     /// <see cref="UsageSum"/> or this class changes what a key or a sum is, and every stored day is
     /// re-aggregated once.
     /// </summary>

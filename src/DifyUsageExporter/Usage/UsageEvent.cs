@@ -10,7 +10,7 @@ public sealed record UsageEvent
 {
     public required string EventId { get; init; }
     /// <summary>The Dify message id or workflow run id the event was read from: re-reading that
-    /// source replaces all of its events at once (see SqliteStore.ReplaceSourcesAsync).</summary>
+    /// source replaces all of its events at once (see StateStore.ReplaceSourcesAsync).</summary>
     public required string SourceId { get; init; }
     public required string AppId { get; init; }
     public required string AppName { get; init; }

@@ -9,7 +9,7 @@ namespace DifyUsageExporter.Web;
 /// <summary>What the dashboard and the usage API read: the store, the daemon's cycle status and the settings.</summary>
 public sealed record DashboardContext(
     DashboardSettings Settings,
-    SqliteStore Store,
+    StateStore Store,
     CycleStatus Status,
     TimeProvider Time,
     TimeZoneInfo? UsageTimeZone,

@@ -44,7 +44,7 @@ public sealed record HealthReport(
     /// <summary>200 for ok and degraded, 503 for failing (the container HEALTHCHECK turns unhealthy).</summary>
     public int HttpStatus => Status == Failing ? 503 : 200;
 
-    public static HealthReport Build(CycleStatus status, SqliteStore store, CronSchedule cron, TimeProvider time)
+    public static HealthReport Build(CycleStatus status, StateStore store, CronSchedule cron, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(status);
         ArgumentNullException.ThrowIfNull(store);
@@ -66,7 +66,7 @@ public sealed record HealthReport(
             firstCycle = store.ReadFirstCycle();
             spool = store.ReadSpoolSummary();
         }
-        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        catch (System.Data.Common.DbException ex)
         {
             // The store broke between the probe and the reads: the same answer as a failed probe.
             return new HealthReport(Failing, [$"The state store is unusable: {ex.Message}"], status.LastSuccess, new SpoolHealth(0, 0, null), uptime, status.StartedAt, lastCycle, status.NextRun, "unusable", ex.Message, ReadChecks(status));
@@ -75,7 +75,7 @@ public sealed record HealthReport(
         var failing = new List<string>();
         var degraded = new List<string>();
 
-        if (finished is { FailureKind: SqliteStore.CredentialsFailure })
+        if (finished is { FailureKind: StateStore.CredentialsFailure })
         {
             failing.Add($"Dify rejected the credentials in the last cycle (started {Instant(finished.StartedAt)}): {Cut(finished.Summary)} Fix DIFY_EMAIL/DIFY_PASSWORD (or DIFY_API_TOKEN), check them with `dify-usage-exporter check --dify`, then restart.");
         }
@@ -97,7 +97,7 @@ public sealed record HealthReport(
         {
             degraded.Add(finished.Outcome switch
             {
-                SqliteStore.AbandonedOutcome => $"The last cycle (started {Instant(finished.StartedAt)}) was abandoned: its process ended before it finished.",
+                StateStore.AbandonedOutcome => $"The last cycle (started {Instant(finished.StartedAt)}) was abandoned: its process ended before it finished.",
                 CycleExecutor.Cancelled => $"The last cycle (started {Instant(finished.StartedAt)}) was cancelled at shutdown.",
                 "spooled" => $"The last cycle (started {Instant(finished.StartedAt)}) left records undelivered: {Cut(finished.Summary)}",
                 _ => $"The last cycle (started {Instant(finished.StartedAt)}) failed: {Cut(finished.Summary)}",
@@ -151,9 +151,9 @@ public sealed record HealthReport(
         return new StoreChecks(m.VerifiedAt is null ? "not run yet" : violations.Count == 0 ? "ok" : "failed", m.VerifiedAt, violations, m.LastBackupAt, m.LastBackupFile, m.BackupError);
     }
 
-    private static bool StoreProbe(SqliteStore store, out string? problem)
+    private static bool StoreProbe(StateStore store, out string? problem)
     {
-        if (!File.Exists(store.Path))
+        if (!store.IsPostgres && !File.Exists(store.Path))
         {
             problem = $"the file {store.Path} is missing (was DATA_DIR removed or unmounted?).";
             return false;
@@ -173,7 +173,7 @@ public sealed record HealthReport(
     }
 
     /// <summary>Adds what the store keeps of the latest reconcile and extraction (nothing when the store is unusable).</summary>
-    public static async Task<HealthReport> WithStateAsync(HealthReport report, SqliteStore store, CancellationToken cancellationToken)
+    public static async Task<HealthReport> WithStateAsync(HealthReport report, StateStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(store);
@@ -192,7 +192,7 @@ public sealed record HealthReport(
                 UnknownModeApps = unknown,
             };
         }
-        catch (Exception ex) when (ex is StoreException or Microsoft.Data.Sqlite.SqliteException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is StoreException or System.Data.Common.DbException or System.Text.Json.JsonException)
         {
             // The store answered the probe but not this read: report what is known rather than fail /health.
             return report;
@@ -200,7 +200,7 @@ public sealed record HealthReport(
     }
 
     /// <summary>Sets the reconcile and unknown-mode gauges from the store at start, so /metrics survives a restart.</summary>
-    public static async Task LoadGaugesAsync(SqliteStore store, CancellationToken cancellationToken)
+    public static async Task LoadGaugesAsync(StateStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         var unknown = await store.ReadUnknownModeAppsAsync(cancellationToken).ConfigureAwait(false);

@@ -37,7 +37,7 @@ public sealed class PrometheusMetrics : IDisposable
     }
 
     /// <summary>Renders the whole exposition; <paramref name="store"/> is read for the spool and last-success gauges.</summary>
-    public string Render(CycleStatus status, SqliteStore store, TimeProvider time)
+    public string Render(CycleStatus status, StateStore store, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(status);
         ArgumentNullException.ThrowIfNull(store);
@@ -65,7 +65,7 @@ public sealed class PrometheusMetrics : IDisposable
 
     public void Dispose() => listener.Dispose();
 
-    private static void StoreGauges(StringBuilder text, SqliteStore store, DateTimeOffset now)
+    private static void StoreGauges(StringBuilder text, StateStore store, DateTimeOffset now)
     {
         SpoolSummary spool;
         DateTimeOffset? lastSuccess;
@@ -74,7 +74,7 @@ public sealed class PrometheusMetrics : IDisposable
             spool = store.ReadSpoolSummary();
             lastSuccess = store.ReadLastCaughtUpCycle()?.FinishedAt;
         }
-        catch (Microsoft.Data.Sqlite.SqliteException)
+        catch (System.Data.Common.DbException)
         {
             // /health says why; here the store is just down, and its gauges are absent.
             Gauge(text, "dify_usage_exporter_store_up", "1 when the state store answers, 0 when it is unusable.", 0);

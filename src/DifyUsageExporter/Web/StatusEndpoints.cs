@@ -19,26 +19,26 @@ public static class StatusEndpoints
     public static void Map(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        LoadGauges(app.Services.GetRequiredService<SqliteStore>());
-        app.MapGet("/health", async ([FromServices] CycleStatus status, [FromServices] SqliteStore store, [FromServices] CronSchedule cron, [FromServices] TimeProvider time, CancellationToken ct) =>
+        LoadGauges(app.Services.GetRequiredService<StateStore>());
+        app.MapGet("/health", async ([FromServices] CycleStatus status, [FromServices] StateStore store, [FromServices] CronSchedule cron, [FromServices] TimeProvider time, CancellationToken ct) =>
         {
             var report = await HealthReport.WithStateAsync(HealthReport.Build(status, store, cron, time), store, ct);
             return Results.Json(report, Json, statusCode: report.HttpStatus);
         });
-        app.MapGet("/metrics", ([FromServices] PrometheusMetrics metrics, [FromServices] CycleStatus status, [FromServices] SqliteStore store, [FromServices] TimeProvider time) =>
+        app.MapGet("/metrics", ([FromServices] PrometheusMetrics metrics, [FromServices] CycleStatus status, [FromServices] StateStore store, [FromServices] TimeProvider time) =>
             Results.Text(metrics.Render(status, store, time), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapDashboard(app.Services.GetRequiredService<DashboardContext>());
     }
 
     // The reconcile and unknown-mode gauges start from what the store kept, so /metrics survives a
     // restart; an unusable store is reported by /health itself, not here.
-    private static void LoadGauges(SqliteStore store)
+    private static void LoadGauges(StateStore store)
     {
         try
         {
             HealthReport.LoadGaugesAsync(store, CancellationToken.None).GetAwaiter().GetResult();
         }
-        catch (Exception ex) when (ex is StoreException or Microsoft.Data.Sqlite.SqliteException or JsonException)
+        catch (Exception ex) when (ex is StoreException or System.Data.Common.DbException or JsonException)
         {
             // Nothing to restore: the gauges stay empty until the next reconcile.
         }

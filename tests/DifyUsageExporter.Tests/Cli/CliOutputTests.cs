@@ -61,7 +61,7 @@ public sealed class CliOutputTests
         using var dir = new TempDir();
         var first = new DateTimeOffset(2026, 3, 1, 15, 0, 0, TimeSpan.Zero);
         var second = new DateTimeOffset(2026, 3, 2, 4, 30, 0, TimeSpan.Zero);
-        using (var store = SqliteStore.Open(dir.Path, TimeProvider.System))
+        using (var store = StateStore.Open(dir.Path, TimeProvider.System))
         {
             await store.SetWatermarkAsync("app-1", "Support bot", first, Ct);
             await store.SetWatermarkAsync("app-2", "Summariser", second, Ct);

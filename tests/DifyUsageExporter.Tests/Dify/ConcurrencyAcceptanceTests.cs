@@ -123,7 +123,7 @@ public partial class ConcurrencyAcceptanceTests
         var bare = fake.Apps.First(a => (string?)a!["id"] == chatApps[0])!;
         bare["model_config"] = null;
         var settings = DifyAuthTests.Settings() with { DataDir = dir.Path };
-        using var store = DifyUsageExporter.Storage.SqliteStore.Open(dir.Path, time);
+        using var store = DifyUsageExporter.Storage.StateStore.Open(dir.Path, time);
         using var source = DifyUsageExporter.Dify.DifyUsageSource.Create(settings, store, new FakeLogs(), time, new(), fake);
         var day = new DateOnly(2025, 11, 21);
         (await source.ExtractAsync(day, day, fullRead: true, Ct)).Failures.ShouldBeEmpty();

@@ -26,7 +26,7 @@ public class FixtureExtractionTests
         var time = new FakeClock(new DateTimeOffset(2025, 11, 23, 0, 0, 0, TimeSpan.Zero), FakeTimers.Real);
         var fake = new FakeDify(time, FakeAuthMode.CookieBase64) { Secure = true };
         var settings = DifyAuthTests.Settings() with { DataDir = dir.Path, UsageTimeZone = usageZone };
-        using var store = SqliteStore.Open(dir.Path, time);
+        using var store = StateStore.Open(dir.Path, time);
         using var source = DifyUsageSource.Create(settings, store, new FakeLogs(), time, new(), fake);
         var report = await source.ExtractAsync(from, to, fullRead: false, Ct);
         var events = await store.ReadEventsAsync(from, to, Ct).ToListAsync(Ct);

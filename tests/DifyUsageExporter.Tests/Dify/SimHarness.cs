@@ -27,7 +27,7 @@ public sealed class SimHarness : IDisposable
             DataDir = dir.Path,
         };
         Settings = tweak?.Invoke(settings) ?? settings;
-        Store = SqliteStore.Open(dir.Path, Time);
+        Store = StateStore.Open(dir.Path, Time);
         Source = DifyUsageSource.Create(Settings, Store, Logs, Time, Secrets);
     }
 
@@ -36,7 +36,7 @@ public sealed class SimHarness : IDisposable
     public ExporterSettings Settings { get; }
     public FakeLogs Logs { get; } = new();
     public SecretRegistry Secrets { get; } = new();
-    public SqliteStore Store { get; }
+    public StateStore Store { get; }
     public DifyUsageSource Source { get; }
 
     public Task<ExtractionReport> ExtractAsync(DateOnly from, DateOnly to, bool fullRead = true) =>

@@ -53,7 +53,7 @@ public class DaemonFailureTests
     public async Task At_start_a_cycle_left_without_outcome_by_a_crash_is_closed_as_abandoned()
     {
         var (cli, data) = Environment(out var time);
-        using (var store = SqliteStore.Open(data, time))
+        using (var store = StateStore.Open(data, time))
         {
             await store.RecordCycleStartAsync("crashed", "schedule", Start.AddDays(-1), CancellationToken.None);
         }
@@ -65,11 +65,11 @@ public class DaemonFailureTests
             await Task.Delay(TimeSpan.FromMilliseconds(25), TimeProvider.System, TestContext.Current.CancellationToken);
         }
 
-        using (var store = SqliteStore.Open(data, time))
+        using (var store = StateStore.Open(data, time))
         {
             var crashed = store.ReadLastCycle()!;
             crashed.Id.ShouldBe("crashed");
-            crashed.Outcome.ShouldBe(SqliteStore.AbandonedOutcome);
+            crashed.Outcome.ShouldBe(StateStore.AbandonedOutcome);
             crashed.FinishedAt.ShouldBe(Start);
         }
 

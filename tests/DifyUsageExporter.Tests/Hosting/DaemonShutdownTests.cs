@@ -45,7 +45,7 @@ public class DaemonShutdownTests
 
         (await daemon.WaitAsync(TimeSpan.FromSeconds(90), ct)).ShouldBe(expectedExitCode, cli.Out.ToString());
         var lines = JsonLogAssert.EveryLineHasExactlyFourFields(cli.Out.ToString());
-        using var store = SqliteStore.Open(data, time);
+        using var store = StateStore.Open(data, time);
         store.ReadLastCycle()!.Outcome.ShouldBe(cycleFinishesInTime ? "success" : "cancelled");
         if (!cycleFinishesInTime)
         {

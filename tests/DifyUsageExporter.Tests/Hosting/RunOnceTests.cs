@@ -23,7 +23,7 @@ public class RunOnceTests
         CliApp.Run(["run", "--once"], cli.Env, (_, _, _, _) => runner).ShouldBe(expected);
 
         runner.Calls.ShouldBe(1);
-        using var store = SqliteStore.Open(data, TimeProvider.System);
+        using var store = StateStore.Open(data, TimeProvider.System);
         var cycle = store.ReadLastCycle().ShouldNotBeNull();
         cycle.Trigger.ShouldBe("once");
         cycle.Outcome.ShouldBe(outcome.ToString().ToLowerInvariant());

@@ -91,7 +91,7 @@ public sealed class OneRetryRuleTests
         hook.Enqueue(status);
         using var dir = new TempDir();
         var clock = Clock();
-        using var store = SqliteStore.Open(dir.Path, clock);
+        using var store = StateStore.Open(dir.Path, clock);
         using var notifier = new WebhookNotifier(hook.Url, TimeSpan.Zero, store, clock, new SecretRegistry(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         var accepted = await notifier.NotifyAsync(NotificationKind.CycleFailed, "cycle failed", Ct);
         hook.Requests.ShouldBe(expectedRequests, "webhook");
@@ -120,7 +120,7 @@ public sealed class OneRetryRuleTests
         await hook.DisposeAsync();
         using var dir = new TempDir();
         var clock = Clock();
-        using var store = SqliteStore.Open(dir.Path, clock);
+        using var store = StateStore.Open(dir.Path, clock);
         using var notifier = new WebhookNotifier(url, TimeSpan.Zero, store, clock, new SecretRegistry(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         (await notifier.NotifyAsync(NotificationKind.CycleFailed, "x", Ct)).ShouldBeFalse();
         clock.Delays.Count.ShouldBe(WebhookNotifier.Policy.MaxRetries);
@@ -159,7 +159,7 @@ public sealed class OneRetryRuleTests
         hook.Enqueue(429, header);
         using var dir = new TempDir();
         var clock = Clock();
-        using var store = SqliteStore.Open(dir.Path, clock);
+        using var store = StateStore.Open(dir.Path, clock);
         using var notifier = new WebhookNotifier(hook.Url, TimeSpan.Zero, store, clock, new SecretRegistry(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
         (await notifier.NotifyAsync(NotificationKind.DeadLetter, "dead letters", Ct)).ShouldBeTrue();

@@ -19,10 +19,10 @@ public class DailyTotalsTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static Task ReplaceAsync(SqliteStore store, params UsageEvent[] events) =>
+    private static Task ReplaceAsync(StateStore store, params UsageEvent[] events) =>
         store.ReplaceSourcesAsync(events.GroupBy(e => e.SourceId).ToDictionary(g => g.Key, g => (IReadOnlyList<UsageEvent>)g.ToList()), Ct);
 
-    private static async Task<Dictionary<string, (long In, long Out, long N, decimal Cost)>> TotalsAsync(SqliteStore store)
+    private static async Task<Dictionary<string, (long In, long Out, long N, decimal Cost)>> TotalsAsync(StateStore store)
     {
         var totals = await store.ReadDailyTotalsAsync(D1, D3, _ => true, Ct);
         return totals.ToDictionary(t => t.Key.ToString(), t => (t.InputTokens, t.OutputTokens, t.RequestCount, t.Cost));
@@ -32,7 +32,7 @@ public class DailyTotalsTests
     public async Task Only_changed_days_are_reread_and_the_totals_follow_every_change()
     {
         using var dir = new TempDir();
-        using var store = SqliteStore.Open(dir.Path, new FakeTimeProvider(new DateTimeOffset(2026, 3, 5, 0, 0, 0, TimeSpan.Zero)));
+        using var store = StateStore.Open(dir.Path, new FakeTimeProvider(new DateTimeOffset(2026, 3, 5, 0, 0, 0, TimeSpan.Zero)));
         var a = Event(D1, "langgenius/openai/openai", "GPT-4o", 100, 10, 0.0000015m);
         var b = Event(D1, "openai", "gpt-4o", 200, 20, 0.0000025m);
         var c = Event(D2, "anthropic", "claude-3-5-haiku", 300, 30, 0.001m);
@@ -74,7 +74,7 @@ public class DailyTotalsTests
     public async Task Days_outside_the_window_stay_marked_until_a_window_covers_them()
     {
         using var dir = new TempDir();
-        using var store = SqliteStore.Open(dir.Path, new FakeTimeProvider(new DateTimeOffset(2026, 3, 5, 0, 0, 0, TimeSpan.Zero)));
+        using var store = StateStore.Open(dir.Path, new FakeTimeProvider(new DateTimeOffset(2026, 3, 5, 0, 0, 0, TimeSpan.Zero)));
         await ReplaceAsync(store, Event(D1, "openai", "gpt-4o", 1, 1, 0m), Event(D3, "openai", "gpt-4o", 2, 2, 0m));
 
         (await store.RefreshDailyTotalsAsync(D3, D3, Ct)).ShouldBe(new TotalsRefresh(1, 1));
@@ -87,7 +87,7 @@ public class DailyTotalsTests
     public async Task Totals_made_under_other_aggregation_rules_are_recomputed_once()
     {
         using var dir = new TempDir();
-        using var store = SqliteStore.Open(dir.Path, new FakeTimeProvider(new DateTimeOffset(2026, 3, 5, 0, 0, 0, TimeSpan.Zero)));
+        using var store = StateStore.Open(dir.Path, new FakeTimeProvider(new DateTimeOffset(2026, 3, 5, 0, 0, 0, TimeSpan.Zero)));
         await ReplaceAsync(store, Event(D1, "openai", "gpt-4o", 1, 1, 0m), Event(D2, "openai", "gpt-4o", 2, 2, 0m));
         (await store.RefreshDailyTotalsAsync(D1, D3, Ct)).Days.ShouldBe(2);
 

@@ -59,7 +59,7 @@ public class DataDirectoryModeTests
         using var dir = new TempDir();
         var data = Path.Combine(dir.Path, "data");
         Directory.CreateDirectory(data);
-        using (SqliteStore.Open(data, TimeProvider.System))
+        using (StateStore.Open(data, TimeProvider.System))
         {
         }
 
@@ -112,7 +112,7 @@ public class DataDirectoryModeTests
         var data = Path.Combine(dir.Path, "data");
         var backups = Path.Combine(dir.Path, "kept", "backups");
         string backup;
-        using (var store = SqliteStore.Open(data, TimeProvider.System))
+        using (var store = StateStore.Open(data, TimeProvider.System))
         {
             backup = StoreBackup.Create(store, Path.Combine(dir.Path, "b")).Path;
         }

@@ -135,7 +135,13 @@ public abstract class LedgerWriterSpecs : IDisposable
 /// <summary>The ledger-writer specs on the SQLite store (a real file).</summary>
 public sealed class SqliteLedgerWriterSpecs : LedgerWriterSpecs
 {
-    protected override ILedgerWriter Create(string directory, TimeProvider time) => SqliteStore.Open(directory, time);
+    protected override ILedgerWriter Create(string directory, TimeProvider time) => StateStore.Open(directory, time);
+}
+
+/// <summary>The ledger-writer specs on the PostgreSQL store (STATE_DATABASE_URL), a fresh database each.</summary>
+public sealed class PostgresLedgerWriterSpecs : LedgerWriterSpecs
+{
+    protected override ILedgerWriter Create(string directory, TimeProvider time) => Support.TestStores.OpenPostgres(time);
 }
 
 /// <summary>The same specs on the in-memory fake.</summary>

@@ -41,7 +41,7 @@ public class StoreDiagnosticsTests
     public void A_write_lock_held_by_another_connection_is_reported_as_locked_with_the_fix()
     {
         using var dir = new TempDir();
-        using var store = SqliteStore.Open(dir.Path, TimeProvider.System);
+        using var store = StateStore.Open(dir.Path, TimeProvider.System);
         using var other = new SqliteConnection($"Data Source={store.Path};Pooling=False");
         other.Open();
         using var hold = other.BeginTransaction(deferred: false);
@@ -57,12 +57,12 @@ public class StoreDiagnosticsTests
     public void A_damaged_database_fails_the_quick_check_with_the_restore_fix()
     {
         using var dir = new TempDir();
-        using (var store = SqliteStore.Open(dir.Path, TimeProvider.System))
+        using (var store = StateStore.Open(dir.Path, TimeProvider.System))
         {
             StoreProbe.Check(store);
         }
 
-        var path = Path.Combine(dir.Path, SqliteStore.FileName);
+        var path = Path.Combine(dir.Path, StateStore.FileName);
         SqliteConnection.ClearAllPools();
         using (var file = File.OpenWrite(path))
         {
@@ -74,7 +74,7 @@ public class StoreDiagnosticsTests
         var ex = Should.Throw<StoreException>(() =>
         {
             // Opening may already fail on a damaged page; if not, the probe's quick_check does.
-            using var damaged = SqliteStore.Open(dir.Path, TimeProvider.System);
+            using var damaged = StateStore.Open(dir.Path, TimeProvider.System);
             StoreProbe.Check(damaged);
         });
         ex.Problem.ShouldBe(StoreProblem.Damaged);
@@ -146,7 +146,7 @@ public class StoreDiagnosticsTests
         env["HOME"] = dir.Path;
         // Root ignores permissions: as root the exporter runs as nobody (65534) on root's files;
         // otherwise the directory is made read-only for its owner (chmod 0500).
-        var database = Path.Combine(data, SqliteStore.FileName);
+        var database = Path.Combine(data, StateStore.FileName);
         File.SetUnixFileMode(database, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         File.SetUnixFileMode(data, Isolation.IsRoot
             ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute
@@ -186,7 +186,7 @@ public class StoreDiagnosticsTests
     /// <summary>A store with a watermark and one complete day, closed cleanly (no -wal/-shm left).</summary>
     private static async Task SeedStoreAsync(string data)
     {
-        using (var store = SqliteStore.Open(data, TimeProvider.System))
+        using (var store = StateStore.Open(data, TimeProvider.System))
         {
             var at = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
             await store.SetWatermarkAsync("app-seeded-1", "Seeded app", at, TestContext.Current.CancellationToken);

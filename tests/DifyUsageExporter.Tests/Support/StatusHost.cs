@@ -18,7 +18,7 @@ public sealed class StatusHost : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<StatusHost> StartAsync(SqliteStore store, CycleStatus status, TimeProvider time, ILoggerFactory loggers, string cron = "0 0 1 1 *", ICycleRunner? runner = null)
+    public static async Task<StatusHost> StartAsync(StateStore store, CycleStatus status, TimeProvider time, ILoggerFactory loggers, string cron = "0 0 1 1 *", ICycleRunner? runner = null)
     {
         var settings = new ExporterSettings { HealthcheckHost = "127.0.0.1", HealthcheckPort = 0, CronSchedule = cron, RunOnStart = RunOnStart.Never };
         var executor = new CycleExecutor(runner ?? new TestCycleRunner(), store, status, time, loggers.CreateLogger<CycleExecutor>());

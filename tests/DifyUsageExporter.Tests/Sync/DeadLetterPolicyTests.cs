@@ -15,8 +15,12 @@ namespace DifyUsageExporter.Tests.Sync;
 /// (400/422, isolated by splitting) and repeated unexplained answers make dead letters; outages,
 /// timeouts, 408/429/5xx and untried batches never do.
 /// </summary>
-public sealed class DeadLetterPolicyTests
+public class DeadLetterPolicyTests
 {
+    /// <summary>The harness on this class's backend (SQLite here; PostgreSQL in the Postgres subclass).</summary>
+    protected virtual Task<DeliveryHarness> CreateAsync(bool webhook = false, Func<DifyUsageExporter.Configuration.ExporterSettings, DifyUsageExporter.Configuration.ExporterSettings>? configure = null) =>
+        DeliveryHarness.CreateAsync(webhook, configure);
+
     private static readonly DateOnly D1 = new(2026, 3, 1);
     private static readonly DateOnly D2 = new(2026, 3, 2);
     private static readonly DateOnly D3 = new(2026, 3, 3);
@@ -101,7 +105,7 @@ public sealed class DeadLetterPolicyTests
         Truth.ServerShouldEqual(h.Meter, h.Source.Events.Where(e => e.Model != "bad-model"));
         var dead = (await h.Store.ReadOutboxAsync(null, null, OutboxRow.Dead, TestContext.Current.CancellationToken)).Single();
         dead.RecordKey.ShouldBe("2026-03-02|openai|bad-model");
-        dead.BatchId.ShouldEndWith(SqliteStore.RejectedSuffix);
+        dead.BatchId.ShouldEndWith(StateStore.RejectedSuffix);
         dead.LastError!.ShouldContain($"HTTP {status}");
         dead.LastError!.ShouldContain("unknown model bad-model");
 
@@ -183,4 +187,11 @@ public sealed class DeadLetterPolicyTests
         Truth.ServerShouldEqual(h.Meter, h.Source.Events);
         h.Logs.Lines.ShouldContain(l => l.StartsWith("Warning 4012 7 dead letters", StringComparison.Ordinal));
     }
+}
+
+/// <summary>The same specs with the state in PostgreSQL (STATE_DATABASE_URL).</summary>
+public sealed class PostgresDeadLetterPolicyTests : DeadLetterPolicyTests
+{
+    protected override Task<DeliveryHarness> CreateAsync(bool webhook = false, Func<DifyUsageExporter.Configuration.ExporterSettings, DifyUsageExporter.Configuration.ExporterSettings>? configure = null) =>
+        DeliveryHarness.CreateAsync(webhook, configure, postgres: true);
 }

@@ -45,13 +45,14 @@ public sealed class DeliveryHarness : IAsyncDisposable
 
     public ExporterSettings Settings { get; set; } = null!;
 
-    public SqliteStore Store { get; private set; } = null!;
+    public StateStore Store { get; private set; } = null!;
 
     public LedgerUsageSource Source { get; private set; } = null!;
 
     public TimeZoneInfo Zone { get; } = TimeZoneInfo.Utc;
 
-    public static async Task<DeliveryHarness> CreateAsync(bool webhook = false, Func<ExporterSettings, ExporterSettings>? configure = null)
+    /// <param name="postgres">True: the state store is a fresh PostgreSQL database (STATE_DATABASE_URL) instead of the SQLite file.</param>
+    public static async Task<DeliveryHarness> CreateAsync(bool webhook = false, Func<ExporterSettings, ExporterSettings>? configure = null, bool postgres = false)
     {
         var dir = Path.Combine(Path.GetTempPath(), "due-delivery-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
@@ -71,9 +72,10 @@ public sealed class DeliveryHarness : IAsyncDisposable
             NotifyMinInterval = TimeSpan.FromMinutes(15),
             FetchPeriod = FetchPeriod.CurrentMonth,
             LookbackDays = 2,
+            StateDatabaseConnectionString = postgres ? Support.TestStores.NewPostgresDatabase() : null,
         };
         harness.Settings = configure is null ? settings : configure(settings);
-        harness.Store = SqliteStore.Open(dir, harness.Clock);
+        harness.Store = StateStore.Open(harness.Settings, harness.Clock);
         harness.Source = new LedgerUsageSource(harness.Store, harness.Zone, harness.Clock);
         return harness;
     }
@@ -107,7 +109,7 @@ public sealed class DeliveryHarness : IAsyncDisposable
         var events = Source.Events.ToList();
         var failing = Source.FailingDays.ToList();
         Store.Dispose();
-        Store = SqliteStore.Open(Dir, Clock);
+        Store = StateStore.Open(Settings, Clock);
         Source = new LedgerUsageSource(Store, Zone, Clock);
         Source.Events.AddRange(events);
         Source.FailingDays.UnionWith(failing);

@@ -5,8 +5,12 @@ using static DifyUsageExporter.Tests.Sync.DeliveryHarness;
 
 namespace DifyUsageExporter.Tests.Sync;
 
-public sealed class ExportCycleSupersessionTests
+public class ExportCycleSupersessionTests
 {
+    /// <summary>The harness on this class's backend (SQLite here; PostgreSQL in the Postgres subclass).</summary>
+    protected virtual Task<DeliveryHarness> CreateAsync(bool webhook = false, Func<DifyUsageExporter.Configuration.ExporterSettings, DifyUsageExporter.Configuration.ExporterSettings>? configure = null) =>
+        DeliveryHarness.CreateAsync(webhook, configure);
+
     [Fact]
     public async Task When_Dify_fails_the_spool_is_still_resent_first_and_the_cycle_fails_with_a_notification()
     {
@@ -53,4 +57,11 @@ public sealed class ExportCycleSupersessionTests
 
         Truth.ServerShouldEqual(h.Meter, [base_]);
     }
+}
+
+/// <summary>The same specs with the state in PostgreSQL (STATE_DATABASE_URL).</summary>
+public sealed class PostgresExportCycleSupersessionTests : ExportCycleSupersessionTests
+{
+    protected override Task<DeliveryHarness> CreateAsync(bool webhook = false, Func<DifyUsageExporter.Configuration.ExporterSettings, DifyUsageExporter.Configuration.ExporterSettings>? configure = null) =>
+        DeliveryHarness.CreateAsync(webhook, configure, postgres: true);
 }

@@ -6,8 +6,12 @@ using static DifyUsageExporter.Tests.Sync.DeliveryHarness;
 namespace DifyUsageExporter.Tests.Sync;
 
 /// <summary>The window a scheduled cycle exports and keys whose events vanished.</summary>
-public sealed partial class ExportCycleTests
+public partial class ExportCycleTests
 {
+    /// <summary>The harness on this class's backend (SQLite here; PostgreSQL in <see cref="PostgresExportCycleTests"/>).</summary>
+    protected virtual Task<DeliveryHarness> CreateAsync(bool webhook = false, Func<DifyUsageExporter.Configuration.ExporterSettings, DifyUsageExporter.Configuration.ExporterSettings>? configure = null) =>
+        DeliveryHarness.CreateAsync(webhook, configure);
+
     [Fact]
     public async Task The_scheduled_cycle_exports_the_configured_period_plus_lookback_days()
     {
@@ -40,4 +44,14 @@ public sealed partial class ExportCycleTests
         (zeroed.TotalTokens, zeroed.RequestCount, zeroed.CostActual).ShouldBe((0L, 0L, 0m));
         Truth.ServerShouldEqual(h.Meter, [kept]);
     }
+}
+
+/// <summary>
+/// The cycle's store specs with the state in PostgreSQL (STATE_DATABASE_URL): a newer total supersedes a
+/// pending one, keys whose events vanished are sent as zeros, a restart after a crash keeps the spool.
+/// </summary>
+public sealed class PostgresExportCycleTests : ExportCycleTests
+{
+    protected override Task<DeliveryHarness> CreateAsync(bool webhook = false, Func<DifyUsageExporter.Configuration.ExporterSettings, DifyUsageExporter.Configuration.ExporterSettings>? configure = null) =>
+        DeliveryHarness.CreateAsync(webhook, configure, postgres: true);
 }

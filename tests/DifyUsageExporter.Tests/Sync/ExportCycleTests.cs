@@ -8,7 +8,7 @@ using static DifyUsageExporter.Tests.Sync.DeliveryHarness;
 
 namespace DifyUsageExporter.Tests.Sync;
 
-public sealed partial class ExportCycleTests
+public partial class ExportCycleTests
 {
     private static readonly DateOnly D1 = new(2026, 3, 1);
     private static readonly DateOnly D2 = new(2026, 3, 2);

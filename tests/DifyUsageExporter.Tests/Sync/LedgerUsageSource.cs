@@ -8,7 +8,7 @@ namespace DifyUsageExporter.Tests.Sync;
 /// window's events into the real ledger (replacing each source as a whole) and records every day as
 /// complete unless it is listed in <see cref="FailingDays"/>.
 /// </summary>
-public sealed class LedgerUsageSource(SqliteStore store, TimeZoneInfo zone, TimeProvider time) : IUsageSource
+public sealed class LedgerUsageSource(StateStore store, TimeZoneInfo zone, TimeProvider time) : IUsageSource
 {
     private readonly HashSet<string> knownSources = [];
 

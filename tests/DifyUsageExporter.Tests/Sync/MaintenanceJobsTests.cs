@@ -17,7 +17,7 @@ public sealed class MaintenanceJobsTests
         using var dir = new TempDir();
         // 2026-03-09 18:00 UTC = 03:00 on 03-10 in Tokyo; "30 3 * * *" there fires at 18:30 UTC.
         var time = new FakeClock(new DateTimeOffset(2026, 3, 9, 18, 0, 0, TimeSpan.Zero));
-        using var store = SqliteStore.Open(dir.Path, time);
+        using var store = StateStore.Open(dir.Path, time);
         var settings = new ExporterSettings { DataDir = dir.Path, CronTimeZone = TimeZoneInfo.FindSystemTimeZoneById("Asia/Tokyo"), BackupRetentionDays = 7 };
         var status = new CycleStatus { StartedAt = time.GetUtcNow() };
         var logs = new FakeLogs();
@@ -66,7 +66,7 @@ public sealed class MaintenanceJobsTests
     {
         using var dir = new TempDir();
         var time = new FakeClock(new DateTimeOffset(2026, 3, 9, 18, 0, 0, TimeSpan.Zero));
-        using var store = SqliteStore.Open(dir.Path, time);
+        using var store = StateStore.Open(dir.Path, time);
         var settings = new ExporterSettings { DataDir = dir.Path, CronTimeZone = TimeZoneInfo.Utc, BackupSchedule = "0 0 1 1 *", BackupRetentionDays = 7 };
         var status = new CycleStatus { StartedAt = time.GetUtcNow() };
         using var loggers = LoggerFactory.Create(_ => { });

@@ -83,7 +83,7 @@ public sealed class RunOnStartTests : IDisposable
 
     private async Task RecordAsync(DateTimeOffset at, CycleResult result)
     {
-        using var store = SqliteStore.Open(Path.Combine(dir.Path, "data"), time);
+        using var store = StateStore.Open(Path.Combine(dir.Path, "data"), time);
         var id = Guid.NewGuid().ToString("N");
         await store.RecordCycleStartAsync(id, "schedule", at, CancellationToken.None);
         await store.RecordCycleEndAsync(id, at.AddMinutes(1), result.Outcome.ToString().ToLowerInvariant(), result.Summary, new CycleFacts(result.CaughtUp, 0, null), CancellationToken.None);
@@ -92,7 +92,7 @@ public sealed class RunOnStartTests : IDisposable
     /// <summary>Starts a scheduler on the store; returns whether it ran a catch-up cycle at start.</summary>
     private async Task<bool> StartAsync(RunOnStart mode, string? data = null)
     {
-        using var store = SqliteStore.Open(data ?? Path.Combine(dir.Path, "data"), time);
+        using var store = StateStore.Open(data ?? Path.Combine(dir.Path, "data"), time);
         using var loggers = Logging.CreateFactory(LogLevelSetting.Info, log, new SecretRegistry(), time);
         var status = new CycleStatus { StartedAt = time.GetUtcNow() };
         var runner = new TestCycleRunner();

@@ -92,7 +92,7 @@ public sealed class SchedulerClockTests : IDisposable
 
     private (Scheduler Scheduler, CycleStatus Status, TestCycleRunner Runner, Task Loop, CancellationTokenSource Stop) Start(FakeClock time, string cron)
     {
-        var store = SqliteStore.Open(dir.Path, time);
+        var store = StateStore.Open(dir.Path, time);
         var loggers = Logging.CreateFactory(LogLevelSetting.Debug, log, new SecretRegistry(), time);
         var status = new CycleStatus { StartedAt = time.GetUtcNow() };
         var runner = new TestCycleRunner();

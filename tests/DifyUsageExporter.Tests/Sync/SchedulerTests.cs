@@ -13,13 +13,13 @@ public sealed class SchedulerTests : IDisposable
     private readonly TempDir dir = new();
     private readonly FakeClock time = new(Start);
     private readonly ConcurrentWriter log = new();
-    private readonly SqliteStore store;
+    private readonly StateStore store;
     private readonly ILoggerFactory loggers;
     private readonly CycleStatus status = new() { StartedAt = Start };
 
     public SchedulerTests()
     {
-        store = SqliteStore.Open(dir.Path, time);
+        store = StateStore.Open(dir.Path, time);
         loggers = Logging.CreateFactory(LogLevelSetting.Debug, log, new SecretRegistry(), time);
     }
 

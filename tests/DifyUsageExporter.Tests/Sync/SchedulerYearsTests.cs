@@ -19,12 +19,12 @@ public sealed class SchedulerYearsTests : IDisposable
     private readonly TempDir dir = new();
     private readonly RecordingClock time = new(new FakeTimeProvider(Start));
     private readonly ConcurrentWriter log = new();
-    private readonly SqliteStore store;
+    private readonly StateStore store;
     private readonly ILoggerFactory loggers;
 
     public SchedulerYearsTests()
     {
-        store = SqliteStore.Open(dir.Path, time);
+        store = StateStore.Open(dir.Path, time);
         loggers = Logging.CreateFactory(LogLevelSetting.Debug, log, new SecretRegistry(), time);
     }
 

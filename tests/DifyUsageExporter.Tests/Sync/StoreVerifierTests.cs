@@ -4,24 +4,30 @@ using DifyUsageExporter.Storage;
 using DifyUsageExporter.Sync;
 using DifyUsageExporter.Tests.Cli;
 using DifyUsageExporter.Usage;
-using Microsoft.Data.Sqlite;
 using Shouldly;
 using Xunit;
 
 namespace DifyUsageExporter.Tests.Sync;
 
 /// <summary>`verify` and ledger retention on a real store whose keys were delivered to the fake API_Meter.</summary>
-public sealed class StoreVerifierTests
+/// <summary>verify's invariants on the SQLite file; <see cref="PostgresStoreVerifierTests"/> runs them on PostgreSQL.</summary>
+public class StoreVerifierTests
 {
+    /// <summary>What the summary line calls the full and the quick form on this backend.</summary>
+    protected virtual (string Full, string Quick) Forms => ("integrity_check", "quick_check");
+
+    /// <summary>The harness on this class's backend.</summary>
+    protected virtual Task<DeliveryHarness> CreateAsync(Func<ExporterSettings, ExporterSettings>? configure) => DeliveryHarness.CreateAsync(configure: configure);
+
     private static readonly DateOnly Day1 = new(2026, 3, 2);
     private static readonly DateOnly Day2 = new(2026, 3, 3);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static void Sql(SqliteStore store, string sql)
+    private static void Sql(StateStore store, string sql)
     {
-        using var connection = new SqliteConnection($"Data Source={store.Path};Pooling=False");
-        connection.Open();
+        // The store's own connection: the SQLite file or the PostgreSQL database (plain SQL both run).
+        using var connection = store.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
@@ -34,9 +40,9 @@ public sealed class StoreVerifierTests
         await h.Store.RecordDayExtractionsAsync([new DayExtraction(e.UsageDate, true, [], "UTC", h.Clock.GetUtcNow())], Ct);
     }
 
-    private static async Task<DeliveryHarness> DeliveredAsync(Func<ExporterSettings, ExporterSettings>? configure = null)
+    private async Task<DeliveryHarness> DeliveredAsync(Func<ExporterSettings, ExporterSettings>? configure = null)
     {
-        var h = await DeliveryHarness.CreateAsync(configure: configure);
+        var h = await CreateAsync(configure);
         h.Source.Events.Add(DeliveryHarness.Event(Day1, "openai", "gpt-4o", 100, 50, 0.25m));
         h.Source.Events.Add(DeliveryHarness.Event(Day1, "openai", "gpt-4o", 1, 2, 0.0000003m));
         h.Source.Events.Add(DeliveryHarness.Event(Day2, "anthropic", "claude-3-5-sonnet", 70, 30, 0.5m));
@@ -53,9 +59,9 @@ public sealed class StoreVerifierTests
         var quick = await CliHarness.InvokeAsync(h, "verify", "--quick");
 
         full.ExitCode.ShouldBe(ExitCodes.Success, full.Out);
-        full.Out.ShouldContain("Verify passed (integrity_check): 3 ledger events, 2 delivered keys, 0 spool rows.");
+        full.Out.ShouldContain($"Verify passed ({Forms.Full}): 3 ledger events, 2 delivered keys, 0 spool rows.");
         quick.ExitCode.ShouldBe(ExitCodes.Success, quick.Out);
-        quick.Out.ShouldContain("quick_check");
+        quick.Out.ShouldContain(Forms.Quick);
     }
 
     [Fact]
@@ -80,7 +86,7 @@ public sealed class StoreVerifierTests
         violations.ShouldContain(l => l.Contains("ledger day 2026-02-20: 1 events but no day_extractions row"));
         violations.ShouldContain(l => l.Contains("spool batch 'batch-broken'") && l.Contains("no valid record (empty)"));
         violations.ShouldContain(l => l.Contains("delivered key 2026-03-03|anthropic|claude-3-5-sonnet") && l.Contains("input 70, output 30, requests 1, cost 0.5 USD") && l.Contains("--force"));
-        run.Out.ShouldContain("Verify FAILED (integrity_check): 3 violation(s).");
+        run.Out.ShouldContain($"Verify FAILED ({Forms.Full}): 3 violation(s).");
 
         var json = await CliHarness.InvokeAsync(h, "verify", "--json");
         json.ExitCode.ShouldBe(ExitCodes.Failure);
@@ -200,4 +206,12 @@ public sealed class StoreVerifierTests
         Sql(h.Store, "DELETE FROM dirty_days");
         StoreVerifier.Verify(h.Store, full: false).StaleTotalDays.ShouldBe([Day1]);
     }
+}
+
+/// <summary>The same invariants with the state in PostgreSQL: verify works there too (without SQLite's page check).</summary>
+public sealed class PostgresStoreVerifierTests : StoreVerifierTests
+{
+    protected override (string Full, string Quick) Forms => ("PostgreSQL, invariants", "PostgreSQL, invariants");
+
+    protected override Task<DeliveryHarness> CreateAsync(Func<ExporterSettings, ExporterSettings>? configure) => DeliveryHarness.CreateAsync(configure: configure, postgres: true);
 }

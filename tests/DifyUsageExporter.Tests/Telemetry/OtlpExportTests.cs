@@ -88,7 +88,7 @@ public sealed class OtlpExportTests
 
         // The same names as GET /metrics.
         using var renderDir = new TempDir();
-        using var renderStore = DifyUsageExporter.Storage.SqliteStore.Open(renderDir.Path, TimeProvider.System);
+        using var renderStore = DifyUsageExporter.Storage.StateStore.Open(renderDir.Path, TimeProvider.System);
         var text = prometheus.Render(new CycleStatus { StartedAt = TimeProvider.System.GetUtcNow() }, renderStore, TimeProvider.System);
         foreach (var name in receiver.Points.Select(p => p.Metric).Distinct().Where(n => !n.StartsWith("dify_exporter_last_", StringComparison.Ordinal) && n != "dify_exporter_next_run_timestamp_seconds"))
         {

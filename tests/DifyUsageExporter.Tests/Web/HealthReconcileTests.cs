@@ -26,14 +26,14 @@ public class HealthReconcileTests
             new ReconcileRow("app-1", "Agent Workflow", "workflow", new DateOnly(2026, 7, 1), 900, 0.01m, 1000, null, ReconcileStatus.Unexplained, "the ledger has 100 tokens less than Dify"),
             new ReconcileRow("app-2", "Chat", "chat", new DateOnly(2026, 7, 1), 50, 0.001m, 50, 0.001m, ReconcileStatus.Match, null),
         ]);
-        using (var first = SqliteStore.Open(dir.Path, time))
+        using (var first = StateStore.Open(dir.Path, time))
         {
             await first.SaveReconcileAsync(report.ToJson(indented: false, maxRows: 20), ct);
             await first.SaveUnknownModeAppsAsync(["Other voice-agent (id-9): voice-agent"], ct);
         }
 
         // A new process: the store is all it has.
-        using var store = SqliteStore.Open(dir.Path, time);
+        using var store = StateStore.Open(dir.Path, time);
         var status = new CycleStatus { StartedAt = T0 };
         using var loggers = Logging.CreateFactory(LogLevelSetting.Info, new ConcurrentWriter(), new SecretRegistry(), time);
         await using var server = await StatusHost.StartAsync(store, status, time, loggers);

@@ -22,13 +22,13 @@ public sealed class HealthServerTests : IDisposable
     private static readonly DateTimeOffset Day1 = new(2025, 6, 1, 0, 0, 0, TimeSpan.Zero);
     private readonly TempDir dir = new();
     private readonly FakeClock time = new(Day1);
-    private readonly SqliteStore store;
+    private readonly StateStore store;
     private readonly ILoggerFactory loggers;
     private readonly ConcurrentWriter log = new();
 
     public HealthServerTests()
     {
-        store = SqliteStore.Open(dir.Path, time);
+        store = StateStore.Open(dir.Path, time);
         loggers = Logging.CreateFactory(LogLevelSetting.Info, log, new SecretRegistry(), time);
     }
 
@@ -100,7 +100,7 @@ public sealed class HealthServerTests : IDisposable
         await using var host = await StatusHost.StartAsync(store, new CycleStatus { StartedAt = time.GetUtcNow() }, time, loggers, Cron);
         using var client = new HttpClient { BaseAddress = host.Address };
         SqliteConnection.ClearAllPools();
-        foreach (var file in Directory.GetFiles(dir.Path, SqliteStore.FileName + "*"))
+        foreach (var file in Directory.GetFiles(dir.Path, StateStore.FileName + "*"))
         {
             File.Delete(file);
         }
@@ -174,7 +174,7 @@ public sealed class HealthServerTests : IDisposable
     {
         var id = Guid.NewGuid().ToString("N");
         await store.RecordCycleStartAsync(id, "schedule", at, CancellationToken.None);
-        var facts = new CycleFacts(result.CaughtUp, result.AppsSkipped, result.CredentialsRejected ? SqliteStore.CredentialsFailure : null);
+        var facts = new CycleFacts(result.CaughtUp, result.AppsSkipped, result.CredentialsRejected ? StateStore.CredentialsFailure : null);
         await store.RecordCycleEndAsync(id, at.AddMinutes(1), result.Outcome.ToString().ToLowerInvariant(), result.Summary, facts, CancellationToken.None);
     }
 

@@ -16,14 +16,14 @@ public sealed class DatabaseHarness : IDisposable
     {
         ConnectionString = connectionString;
         Settings = settings;
-        Store = SqliteStore.Open(dir.Path, TimeProvider.System);
+        Store = StateStore.Open(dir.Path, TimeProvider.System);
         Source = new DatabaseUsageSource(settings, Store, Logs, TimeProvider.System);
     }
 
     public string ConnectionString { get; }
     public ExporterSettings Settings { get; }
     public FakeLogs Logs { get; } = new();
-    public SqliteStore Store { get; }
+    public StateStore Store { get; }
     public DatabaseUsageSource Source { get; }
 
     public static SimAccount Owner => new GeneratorOptions().Owner;

@@ -3,7 +3,7 @@ namespace DifyUsageExporter.Storage;
 /// <summary>The spool as /health and /metrics report it: records pending and dead, and since when the oldest pending one waits.</summary>
 public sealed record SpoolSummary(long Pending, long Dead, DateTimeOffset? OldestPendingSince);
 
-public sealed partial class SqliteStore
+public sealed partial class StateStore
 {
     /// <summary>Counts the spool's pending and dead records (every target) and finds the oldest pending one.</summary>
     public SpoolSummary ReadSpoolSummary()
@@ -11,7 +11,7 @@ public sealed partial class SqliteStore
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT COALESCE(SUM(status = 'pending'), 0), COALESCE(SUM(status = 'dead'), 0), MIN(CASE WHEN status = 'pending' THEN created_at END)
+            SELECT count(CASE WHEN status = 'pending' THEN 1 END), count(CASE WHEN status = 'dead' THEN 1 END), MIN(CASE WHEN status = 'pending' THEN created_at END)
             FROM outbox
             """;
         using var reader = command.ExecuteReader();

@@ -1,17 +1,18 @@
+using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using DifyUsageExporter.Usage;
-using Microsoft.Data.Sqlite;
 
 namespace DifyUsageExporter.Storage;
 
 /// <summary>What one refresh of the per-day totals re-read.</summary>
 public sealed record TotalsRefresh(int Days, long Events);
 
-public sealed partial class SqliteStore
+public sealed partial class StateStore
 {
     internal const string TotalsVersionKey = "ledger.daily_totals_version";
-    private static readonly string[] TotalTextParameters = ["$d", "$p", "$m", "$cost", "$cur", "$other"];
-    private static readonly string[] TotalIntegerParameters = ["$in", "$out", "$n"];
+    private static readonly string[] TotalTextParameters = ["@d", "@p", "@m", "@cost", "@cur", "@other"];
+    private static readonly string[] TotalIntegerParameters = ["@in", "@out", "@n"];
 
     /// <summary>
     /// Re-aggregates the usage days of <paramref name="from"/>..<paramref name="to"/> whose events
@@ -29,9 +30,9 @@ public sealed partial class SqliteStore
             using (var dirty = connection.CreateCommand())
             {
                 dirty.Transaction = transaction;
-                dirty.CommandText = "SELECT usage_date FROM dirty_days WHERE usage_date >= $from AND usage_date <= $to ORDER BY usage_date";
-                dirty.Parameters.AddWithValue("$from", Format(from));
-                dirty.Parameters.AddWithValue("$to", Format(to));
+                dirty.CommandText = "SELECT usage_date FROM dirty_days WHERE usage_date >= @from AND usage_date <= @to ORDER BY usage_date";
+                dirty.AddWithValue("@from", Format(from));
+                dirty.AddWithValue("@to", Format(to));
                 using var reader = await dirty.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
@@ -47,29 +48,29 @@ public sealed partial class SqliteStore
 
             using var read = connection.CreateCommand();
             read.Transaction = transaction;
-            read.CommandText = "SELECT provider, model, input_tokens, output_tokens, cost, currency FROM usage_events WHERE usage_date = $d";
-            var readDay = read.Parameters.Add("$d", SqliteType.Text);
+            read.CommandText = "SELECT provider, model, input_tokens, output_tokens, cost, currency FROM usage_events WHERE usage_date = @d";
+            var readDay = read.AddParameter("@d", DbType.String);
 
             using var clear = connection.CreateCommand();
             clear.Transaction = transaction;
-            clear.CommandText = "DELETE FROM daily_totals WHERE usage_date = $d; DELETE FROM dirty_days WHERE usage_date = $d;";
-            var clearDay = clear.Parameters.Add("$d", SqliteType.Text);
+            clear.CommandText = "DELETE FROM daily_totals WHERE usage_date = @d; DELETE FROM dirty_days WHERE usage_date = @d;";
+            var clearDay = clear.AddParameter("@d", DbType.String);
 
             using var insert = connection.CreateCommand();
             insert.Transaction = transaction;
             insert.CommandText = """
                 INSERT INTO daily_totals (usage_date, provider, model, input_tokens, output_tokens, request_count, cost, currency, other_currencies)
-                VALUES ($d, $p, $m, $in, $out, $n, $cost, $cur, $other)
+                VALUES (@d, @p, @m, @in, @out, @n, @cost, @cur, @other)
                 """;
-            var p = new Dictionary<string, SqliteParameter>(StringComparer.Ordinal);
+            var p = new Dictionary<string, DbParameter>(StringComparer.Ordinal);
             foreach (var name in TotalTextParameters)
             {
-                p[name] = insert.Parameters.Add(name, SqliteType.Text);
+                p[name] = insert.AddParameter(name, DbType.String);
             }
 
             foreach (var name in TotalIntegerParameters)
             {
-                p[name] = insert.Parameters.Add(name, SqliteType.Integer);
+                p[name] = insert.AddParameter(name, DbType.Int64);
             }
 
             long events = 0;
@@ -91,15 +92,15 @@ public sealed partial class SqliteStore
                 await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 foreach (var total in sums.Finish())
                 {
-                    p["$d"].Value = day;
-                    p["$p"].Value = total.Key.Provider;
-                    p["$m"].Value = total.Key.Model;
-                    p["$in"].Value = total.InputTokens;
-                    p["$out"].Value = total.OutputTokens;
-                    p["$n"].Value = total.RequestCount;
-                    p["$cost"].Value = total.Cost.ToString(CultureInfo.InvariantCulture);
-                    p["$cur"].Value = total.Currency;
-                    p["$other"].Value = System.Text.Json.JsonSerializer.Serialize(total.OtherCurrencies.ToArray(), LedgerJson.Default.StringArray);
+                    p["@d"].Value = day;
+                    p["@p"].Value = total.Key.Provider;
+                    p["@m"].Value = total.Key.Model;
+                    p["@in"].Value = total.InputTokens;
+                    p["@out"].Value = total.OutputTokens;
+                    p["@n"].Value = total.RequestCount;
+                    p["@cost"].Value = total.Cost.ToString(CultureInfo.InvariantCulture);
+                    p["@cur"].Value = total.Currency;
+                    p["@other"].Value = System.Text.Json.JsonSerializer.Serialize(total.OtherCurrencies.ToArray(), LedgerJson.Default.StringArray);
                     await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -120,10 +121,10 @@ public sealed partial class SqliteStore
         using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT usage_date, provider, model, input_tokens, output_tokens, request_count, cost, currency, other_currencies
-            FROM daily_totals WHERE usage_date >= $from AND usage_date <= $to
+            FROM daily_totals WHERE usage_date >= @from AND usage_date <= @to
             """;
-        command.Parameters.AddWithValue("$from", Format(from));
-        command.Parameters.AddWithValue("$to", Format(to));
+        command.AddWithValue("@from", Format(from));
+        command.AddWithValue("@to", Format(to));
         var result = new List<DailyTotal>();
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -155,8 +156,8 @@ public sealed partial class SqliteStore
             using var transaction = connection.BeginTransaction();
             using var mark = connection.CreateCommand();
             mark.Transaction = transaction;
-            mark.CommandText = "INSERT OR IGNORE INTO dirty_days (usage_date) VALUES ($d)";
-            var day = mark.Parameters.Add("$d", SqliteType.Text);
+            mark.CommandText = "INSERT INTO dirty_days (usage_date) VALUES (@d) ON CONFLICT DO NOTHING";
+            var day = mark.AddParameter("@d", DbType.String);
             foreach (var value in list)
             {
                 day.Value = value;
@@ -170,13 +171,13 @@ public sealed partial class SqliteStore
     internal static decimal ParseCost(string text) => decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
 
     /// <summary>Stored totals made under other aggregation rules are stale: mark every day dirty once.</summary>
-    private async Task EnsureTotalsVersionAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    private async Task EnsureTotalsVersionAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
         var version = DailyAggregator.RulesVersion.ToString(CultureInfo.InvariantCulture);
         using var read = connection.CreateCommand();
         read.Transaction = transaction;
-        read.CommandText = "SELECT value FROM kv WHERE key = $k";
-        read.Parameters.AddWithValue("$k", TotalsVersionKey);
+        read.CommandText = "SELECT value FROM kv WHERE key = @k";
+        read.AddWithValue("@k", TotalsVersionKey);
         if (await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string == version)
         {
             return;
@@ -185,13 +186,13 @@ public sealed partial class SqliteStore
         using var mark = connection.CreateCommand();
         mark.Transaction = transaction;
         mark.CommandText = """
-            INSERT OR IGNORE INTO dirty_days (usage_date) SELECT DISTINCT usage_date FROM usage_events;
-            INSERT OR IGNORE INTO dirty_days (usage_date) SELECT DISTINCT usage_date FROM daily_totals;
-            INSERT INTO kv (key, value, updated_at) VALUES ($k, $v, $now) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
+            INSERT INTO dirty_days (usage_date) SELECT DISTINCT usage_date FROM usage_events WHERE true ON CONFLICT DO NOTHING;
+            INSERT INTO dirty_days (usage_date) SELECT DISTINCT usage_date FROM daily_totals WHERE true ON CONFLICT DO NOTHING;
+            INSERT INTO kv (key, value, updated_at) VALUES (@k, @v, @now) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
             """;
-        mark.Parameters.AddWithValue("$k", TotalsVersionKey);
-        mark.Parameters.AddWithValue("$v", version);
-        mark.Parameters.AddWithValue("$now", Now());
+        mark.AddWithValue("@k", TotalsVersionKey);
+        mark.AddWithValue("@v", version);
+        mark.AddWithValue("@now", Now());
         await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,15 +1,15 @@
 namespace DifyUsageExporter.Storage;
 
 /// <summary>Read-only queries of the dashboard and the usage API.</summary>
-public sealed partial class SqliteStore
+public sealed partial class StateStore
 {
     /// <summary>The most recently started cycles, newest first.</summary>
     public async Task<IReadOnlyList<CycleRecord>> ReadRecentCyclesAsync(int limit, CancellationToken cancellationToken)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, trigger, started_at, finished_at, outcome, summary FROM cycles ORDER BY started_at DESC, rowid DESC LIMIT $n";
-        command.Parameters.AddWithValue("$n", limit);
+        command.CommandText = "SELECT id, trigger, started_at, finished_at, outcome, summary FROM cycles ORDER BY started_at DESC, rowid DESC LIMIT @n";
+        command.AddWithValue("@n", limit);
         var result = new List<CycleRecord>();
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

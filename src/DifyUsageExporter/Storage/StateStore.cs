@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using DifyUsageExporter.Usage;
 using Microsoft.Data.Sqlite;
@@ -5,18 +6,21 @@ using Microsoft.Data.Sqlite;
 namespace DifyUsageExporter.Storage;
 
 /// <summary>
-/// The exporter's durable state in one SQLite file under DATA_DIR (WAL mode, file mode 600,
-/// versioned migrations applied on open). Split into partial files by concern: the usage ledger,
+/// The exporter's durable state: one SQLite file under DATA_DIR (WAL mode, file mode 600), or a
+/// PostgreSQL database (STATE_DATABASE_URL, docs/state-postgres.md; see StateStore.Postgres.cs),
+/// with versioned migrations applied on open. The queries are plain ADO.NET that both backends
+/// run unchanged (@name parameters, ON CONFLICT upserts, RETURNING); the few differences are
+/// <see cref="IsPostgres"/> branches. Split into partial files by concern: the usage ledger,
 /// delivery/spool, cycles. Writes from one process are serialised by <see cref="WriteGate"/> so
 /// parallel extraction never sees SQLITE_BUSY; other processes wait up to the busy timeout.
 /// </summary>
-public sealed partial class SqliteStore : ILedgerWriter, IDisposable
+public sealed partial class StateStore : ILedgerWriter, IDisposable
 {
     public const string FileName = "exporter.db";
 
     private readonly string connectionString;
 
-    private SqliteStore(string path, TimeProvider time, ReadAccess access = ReadAccess.ReadWrite)
+    private StateStore(string path, TimeProvider time, ReadAccess access = ReadAccess.ReadWrite)
     {
         Path = path;
         Time = time;
@@ -40,10 +44,13 @@ public sealed partial class SqliteStore : ILedgerWriter, IDisposable
         Immutable,
     }
 
-    /// <summary>Full path of the database file.</summary>
+    /// <summary>Full path of the database file (SQLite; empty on PostgreSQL, see <see cref="Location"/>).</summary>
     public string Path { get; }
 
-    /// <summary>True when opened by <see cref="OpenForReading"/> on a DATA_DIR that cannot be written.</summary>
+    /// <summary>Where the state is, for messages: the SQLite file's path, or the PostgreSQL server and database (never the password).</summary>
+    public string Location => IsPostgres ? PostgresLocation : Path;
+
+    /// <summary>True when opened by <see cref="OpenForReading(string, TimeProvider)"/> on a DATA_DIR that cannot be written.</summary>
     public bool ReadOnly { get; }
 
     /// <summary>What opening found and fixed or could not use (tightened modes, read-only access); the caller logs them as warnings.</summary>
@@ -59,11 +66,11 @@ public sealed partial class SqliteStore : ILedgerWriter, IDisposable
     /// migrations. Throws <see cref="StoreException"/> with an operator-facing fix when the
     /// directory cannot be created or written.
     /// </summary>
-    public static SqliteStore Open(string dataDir, TimeProvider time)
+    public static StateStore Open(string dataDir, TimeProvider time)
     {
         var warnings = DataDirectory.EnsureWritable(dataDir);
         var path = System.IO.Path.Combine(System.IO.Path.GetFullPath(dataDir), FileName);
-        var store = new SqliteStore(path, time) { Warnings = warnings };
+        var store = new StateStore(path, time) { Warnings = warnings };
         try
         {
             // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm it creates the
@@ -82,10 +89,10 @@ public sealed partial class SqliteStore : ILedgerWriter, IDisposable
 
     /// <summary>
     /// For commands that only read (spool list, watermark show, usage --ledger): a writable DATA_DIR
-    /// is opened as by <see cref="Open"/>; one that cannot be written (read-only mount, another
+    /// is opened as by <see cref="Open(string, TimeProvider)"/>; one that cannot be written (read-only mount, another
     /// owner, full disk) is opened read-only, creating and migrating nothing, with a warning.
     /// </summary>
-    public static SqliteStore OpenForReading(string dataDir, TimeProvider time)
+    public static StateStore OpenForReading(string dataDir, TimeProvider time)
     {
         var dir = System.IO.Path.GetFullPath(dataDir);
         var path = System.IO.Path.Combine(dir, FileName);
@@ -102,7 +109,7 @@ public sealed partial class SqliteStore : ILedgerWriter, IDisposable
         var reason = $"DATA_DIR {dir} cannot be written ({failure.Message.TrimEnd('.')}): the state store is opened read-only";
         var shm = File.Exists(path + "-shm");
         var wal = new FileInfo(path + "-wal");
-        var store = new SqliteStore(path, time, shm ? ReadAccess.ReadOnly : ReadAccess.Immutable);
+        var store = new StateStore(path, time, shm ? ReadAccess.ReadOnly : ReadAccess.Immutable);
         try
         {
             store.CheckReadableSchema();
@@ -111,7 +118,7 @@ public sealed partial class SqliteStore : ILedgerWriter, IDisposable
         {
             // A -shm file that cannot be used read-only: read the database file alone.
             store.Dispose();
-            store = new SqliteStore(path, time, ReadAccess.Immutable);
+            store = new StateStore(path, time, ReadAccess.Immutable);
             shm = false;
             store.CheckReadableSchema();
         }
@@ -122,8 +129,11 @@ public sealed partial class SqliteStore : ILedgerWriter, IDisposable
         return store;
     }
 
-    /// <summary>Opens a new pooled connection with the per-connection pragmas applied.</summary>
-    internal SqliteConnection OpenConnection()
+    /// <summary>Opens a new pooled connection (SQLite: with the per-connection pragmas applied).</summary>
+    internal DbConnection OpenConnection() => IsPostgres ? OpenPostgresConnection() : OpenSqliteConnection();
+
+    /// <summary>A connection to the SQLite file, for what only SQLite has (online backup, PRAGMA checks).</summary>
+    internal SqliteConnection OpenSqliteConnection()
     {
         var connection = new SqliteConnection(connectionString);
         connection.Open();
@@ -134,7 +144,7 @@ public sealed partial class SqliteStore : ILedgerWriter, IDisposable
     }
 
     /// <summary>Runs <paramref name="work"/> on a fresh connection while holding <see cref="WriteGate"/>.</summary>
-    internal async Task<T> WriteAsync<T>(Func<SqliteConnection, Task<T>> work, CancellationToken cancellationToken)
+    internal async Task<T> WriteAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         await WriteGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -149,7 +159,7 @@ public sealed partial class SqliteStore : ILedgerWriter, IDisposable
     }
 
     /// <summary>Runs <paramref name="work"/> on a fresh connection while holding <see cref="WriteGate"/>.</summary>
-    internal Task WriteAsync(Func<SqliteConnection, Task> work, CancellationToken cancellationToken) =>
+    internal Task WriteAsync(Func<DbConnection, Task> work, CancellationToken cancellationToken) =>
         WriteAsync(async connection =>
         {
             await work(connection).ConfigureAwait(false);
@@ -168,7 +178,7 @@ public sealed partial class SqliteStore : ILedgerWriter, IDisposable
             problem = null;
             return true;
         }
-        catch (SqliteException ex)
+        catch (DbException ex)
         {
             // Reported by /health as 503; the caller logs it.
             problem = ex.Message;
@@ -188,6 +198,12 @@ public sealed partial class SqliteStore : ILedgerWriter, IDisposable
     public void Dispose()
     {
         WriteGate.Dispose();
+        if (IsPostgres)
+        {
+            DisposePostgres();
+            return;
+        }
+
         SqliteConnection.ClearPool(new SqliteConnection(connectionString));
     }
 
@@ -205,7 +221,7 @@ public sealed partial class SqliteStore : ILedgerWriter, IDisposable
 
     private void Initialise()
     {
-        using var connection = OpenConnection();
+        using var connection = OpenSqliteConnection();
         using var wal = connection.CreateCommand();
         wal.CommandText = "PRAGMA journal_mode = WAL;";
         wal.ExecuteNonQuery();

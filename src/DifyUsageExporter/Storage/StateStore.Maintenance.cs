@@ -1,14 +1,20 @@
+using System.Data;
 using System.Globalization;
-using Microsoft.Data.Sqlite;
 
 namespace DifyUsageExporter.Storage;
 
-public sealed partial class SqliteStore
+public sealed partial class StateStore
 {
     /// <summary>The rows of <c>PRAGMA integrity_check</c> (<paramref name="full"/>) or <c>quick_check</c> other than "ok".</summary>
+    /// On PostgreSQL the server keeps its pages consistent and has no such check: empty (verify's logical checks still run).
     public IReadOnlyList<string> CheckIntegrity(bool full)
     {
-        using var connection = OpenConnection();
+        if (IsPostgres)
+        {
+            return [];
+        }
+
+        using var connection = OpenSqliteConnection();
         return StoreBackup.IntegrityCheck(connection, full);
     }
 
@@ -46,21 +52,21 @@ public sealed partial class SqliteStore
             using var transaction = connection.BeginTransaction();
             using var spooled = connection.CreateCommand();
             spooled.Transaction = transaction;
-            spooled.CommandText = "SELECT count(*) FROM outbox WHERE usage_date = $d OR (target <> 'api_meter' AND usage_date >= $d)";
-            var spooledDay = spooled.Parameters.Add("$d", SqliteType.Text);
+            spooled.CommandText = "SELECT count(*) FROM outbox WHERE usage_date = @d OR (target <> 'api_meter' AND usage_date >= @d)";
+            var spooledDay = spooled.AddParameter("@d", DbType.String);
             using var delete = connection.CreateCommand();
             delete.Transaction = transaction;
-            delete.CommandText = "DELETE FROM usage_events WHERE usage_date = $d";
-            var deleteDay = delete.Parameters.Add("$d", SqliteType.Text);
+            delete.CommandText = "DELETE FROM usage_events WHERE usage_date = @d";
+            var deleteDay = delete.AddParameter("@d", DbType.String);
             using var record = connection.CreateCommand();
             record.Transaction = transaction;
             record.CommandText = """
-                INSERT INTO ledger_pruned_days (usage_date, events, pruned_at) VALUES ($d, $n, $now)
+                INSERT INTO ledger_pruned_days (usage_date, events, pruned_at) VALUES (@d, @n, @now)
                 ON CONFLICT(usage_date) DO UPDATE SET events = ledger_pruned_days.events + excluded.events, pruned_at = excluded.pruned_at
                 """;
-            var recordDay = record.Parameters.Add("$d", SqliteType.Text);
-            var recordCount = record.Parameters.Add("$n", SqliteType.Integer);
-            record.Parameters.AddWithValue("$now", Now());
+            var recordDay = record.AddParameter("@d", DbType.String);
+            var recordCount = record.AddParameter("@n", DbType.Int64);
+            record.AddWithValue("@now", Now());
             foreach (var day in days.Order())
             {
                 spooledDay.Value = Format(day);
@@ -87,10 +93,10 @@ public sealed partial class SqliteStore
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM cost_alerts WHERE usage_date = $d AND metric = $m AND threshold = $t";
-        command.Parameters.AddWithValue("$d", Format(day));
-        command.Parameters.AddWithValue("$m", metric);
-        command.Parameters.AddWithValue("$t", threshold.ToString(CultureInfo.InvariantCulture));
+        command.CommandText = "SELECT count(*) FROM cost_alerts WHERE usage_date = @d AND metric = @m AND threshold = @t";
+        command.AddWithValue("@d", Format(day));
+        command.AddWithValue("@m", metric);
+        command.AddWithValue("@t", threshold.ToString(CultureInfo.InvariantCulture));
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) > 0;
     }
 
@@ -100,12 +106,12 @@ public sealed partial class SqliteStore
         await WriteAsync(async connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "INSERT OR IGNORE INTO cost_alerts (usage_date, metric, threshold, total, sent_at) VALUES ($d, $m, $t, $total, $now)";
-            command.Parameters.AddWithValue("$d", Format(day));
-            command.Parameters.AddWithValue("$m", metric);
-            command.Parameters.AddWithValue("$t", threshold.ToString(CultureInfo.InvariantCulture));
-            command.Parameters.AddWithValue("$total", total.ToString(CultureInfo.InvariantCulture));
-            command.Parameters.AddWithValue("$now", Now());
+            command.CommandText = "INSERT INTO cost_alerts (usage_date, metric, threshold, total, sent_at) VALUES (@d, @m, @t, @total, @now) ON CONFLICT DO NOTHING";
+            command.AddWithValue("@d", Format(day));
+            command.AddWithValue("@m", metric);
+            command.AddWithValue("@t", threshold.ToString(CultureInfo.InvariantCulture));
+            command.AddWithValue("@total", total.ToString(CultureInfo.InvariantCulture));
+            command.AddWithValue("@now", Now());
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }

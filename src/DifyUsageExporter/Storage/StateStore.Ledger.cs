@@ -1,13 +1,14 @@
+using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using DifyUsageExporter.Usage;
-using Microsoft.Data.Sqlite;
 
 namespace DifyUsageExporter.Storage;
 
-public sealed partial class SqliteStore
+public sealed partial class StateStore
 {
-    private static readonly string[] EventTextParameters = ["$id", "$src", "$app", "$appName", "$mode", "$user", "$userType", "$at", "$date", "$provider", "$model", "$cur", "$cost", "$now"];
+    private static readonly string[] EventTextParameters = ["@id", "@src", "@app", "@appName", "@mode", "@user", "@userType", "@at", "@date", "@provider", "@model", "@cur", "@cost", "@now"];
 
     /// <summary>
     /// Replaces, per source (Dify message or workflow run), all stored events of that source by the
@@ -26,9 +27,10 @@ public sealed partial class SqliteStore
             // Event ids and source ids are random UUIDs, so a batch dirties pages all over their
             // indexes; with SQLite's default 2 MiB page cache a large batch spills and writes the
             // same pages to the WAL again and again (13.6 write calls per event at 100k events,
-            // 5.5 with this cache; benchmarks/README.md).
-            using (var cache = connection.CreateCommand())
+            // 5.5 with this cache; benchmarks/README.md). PostgreSQL sizes its buffers server-side.
+            if (!IsPostgres)
             {
+                using var cache = connection.CreateCommand();
                 cache.CommandText = "PRAGMA cache_size = -16384;";
                 cache.ExecuteNonQuery();
             }
@@ -41,9 +43,11 @@ public sealed partial class SqliteStore
             using (var delete = connection.CreateCommand())
             {
                 delete.Transaction = transaction;
-                delete.CommandText = "DELETE FROM usage_events WHERE source_id IN (SELECT value FROM json_each($sources)) AND event_id NOT IN (SELECT value FROM json_each($keep))";
-                delete.Parameters.AddWithValue("$sources", System.Text.Json.JsonSerializer.Serialize(sources.Keys.ToArray(), LedgerJson.Default.StringArray));
-                delete.Parameters.AddWithValue("$keep", System.Text.Json.JsonSerializer.Serialize(sources.Values.SelectMany(e => e).Select(e => e.EventId).ToArray(), LedgerJson.Default.StringArray));
+                delete.CommandText = IsPostgres
+                    ? "DELETE FROM usage_events WHERE source_id IN (SELECT json_array_elements_text(CAST(@sources AS json))) AND event_id NOT IN (SELECT json_array_elements_text(CAST(@keep AS json)))"
+                    : "DELETE FROM usage_events WHERE source_id IN (SELECT value FROM json_each(@sources)) AND event_id NOT IN (SELECT value FROM json_each(@keep))";
+                delete.AddWithValue("@sources", System.Text.Json.JsonSerializer.Serialize(sources.Keys.ToArray(), LedgerJson.Default.StringArray));
+                delete.AddWithValue("@keep", System.Text.Json.JsonSerializer.Serialize(sources.Values.SelectMany(e => e).Select(e => e.EventId).ToArray(), LedgerJson.Default.StringArray));
                 await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
@@ -52,7 +56,7 @@ public sealed partial class SqliteStore
             upsert.CommandText = """
                 INSERT INTO usage_events (event_id, source_id, app_id, app_name, app_mode, user_id, user_type, occurred_at, usage_date,
                     provider, model, input_tokens, output_tokens, cost, currency, first_seen_at, updated_at)
-                VALUES ($id, $src, $app, $appName, $mode, $user, $userType, $at, $date, $provider, $model, $in, $out, $cost, $cur, $now, $now)
+                VALUES (@id, @src, @app, @appName, @mode, @user, @userType, @at, @date, @provider, @model, @in, @out, @cost, @cur, @now, @now)
                 ON CONFLICT(event_id) DO UPDATE SET
                     source_id = excluded.source_id, app_id = excluded.app_id, app_name = excluded.app_name, app_mode = excluded.app_mode,
                     user_id = excluded.user_id, user_type = excluded.user_type, occurred_at = excluded.occurred_at, usage_date = excluded.usage_date,
@@ -63,35 +67,35 @@ public sealed partial class SqliteStore
                         AND usage_events.provider = excluded.provider AND usage_events.model = excluded.model
                         THEN usage_events.updated_at ELSE excluded.updated_at END
                 """;
-            var p = new Dictionary<string, SqliteParameter>(StringComparer.Ordinal);
+            var p = new Dictionary<string, DbParameter>(StringComparer.Ordinal);
             foreach (var name in EventTextParameters)
             {
-                p[name] = upsert.Parameters.Add(name, SqliteType.Text);
+                p[name] = upsert.AddParameter(name, DbType.String);
             }
 
-            p["$in"] = upsert.Parameters.Add("$in", SqliteType.Integer);
-            p["$out"] = upsert.Parameters.Add("$out", SqliteType.Integer);
-            p["$now"].Value = now;
+            p["@in"] = upsert.AddParameter("@in", DbType.Int64);
+            p["@out"] = upsert.AddParameter("@out", DbType.Int64);
+            p["@now"].Value = now;
 
             foreach (var (sourceId, events) in sources)
             {
                 foreach (var e in events)
                 {
-                    p["$id"].Value = e.EventId;
-                    p["$src"].Value = sourceId;
-                    p["$app"].Value = e.AppId;
-                    p["$appName"].Value = e.AppName;
-                    p["$mode"].Value = e.AppMode;
-                    p["$user"].Value = e.UserId;
-                    p["$userType"].Value = e.UserType;
-                    p["$at"].Value = Format(e.OccurredAt);
-                    p["$date"].Value = Format(e.UsageDate);
-                    p["$provider"].Value = e.Provider;
-                    p["$model"].Value = e.Model;
-                    p["$in"].Value = e.InputTokens;
-                    p["$out"].Value = e.OutputTokens;
-                    p["$cost"].Value = e.Cost.ToString(CultureInfo.InvariantCulture);
-                    p["$cur"].Value = e.Currency;
+                    p["@id"].Value = e.EventId;
+                    p["@src"].Value = sourceId;
+                    p["@app"].Value = e.AppId;
+                    p["@appName"].Value = e.AppName;
+                    p["@mode"].Value = e.AppMode;
+                    p["@user"].Value = e.UserId;
+                    p["@userType"].Value = e.UserType;
+                    p["@at"].Value = Format(e.OccurredAt);
+                    p["@date"].Value = Format(e.UsageDate);
+                    p["@provider"].Value = e.Provider;
+                    p["@model"].Value = e.Model;
+                    p["@in"].Value = e.InputTokens;
+                    p["@out"].Value = e.OutputTokens;
+                    p["@cost"].Value = e.Cost.ToString(CultureInfo.InvariantCulture);
+                    p["@cur"].Value = e.Currency;
                     await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -108,10 +112,10 @@ public sealed partial class SqliteStore
         command.CommandText = """
             SELECT event_id, source_id, app_id, app_name, app_mode, user_id, user_type, occurred_at, usage_date,
                    provider, model, input_tokens, output_tokens, cost, currency
-            FROM usage_events WHERE usage_date >= $from AND usage_date <= $to ORDER BY usage_date, event_id
+            FROM usage_events WHERE usage_date >= @from AND usage_date <= @to ORDER BY usage_date, event_id
             """;
-        command.Parameters.AddWithValue("$from", Format(from));
-        command.Parameters.AddWithValue("$to", Format(to));
+        command.AddWithValue("@from", Format(from));
+        command.AddWithValue("@to", Format(to));
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -145,15 +149,15 @@ public sealed partial class SqliteStore
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = """
-                INSERT INTO day_extractions (usage_date, complete, incomplete_apps, time_zone, extracted_at) VALUES ($d, $c, $apps, $tz, $at)
+                INSERT INTO day_extractions (usage_date, complete, incomplete_apps, time_zone, extracted_at) VALUES (@d, @c, @apps, @tz, @at)
                 ON CONFLICT(usage_date) DO UPDATE SET complete = excluded.complete, incomplete_apps = excluded.incomplete_apps,
                     time_zone = excluded.time_zone, extracted_at = excluded.extracted_at
                 """;
-            var d = command.Parameters.Add("$d", SqliteType.Text);
-            var c = command.Parameters.Add("$c", SqliteType.Integer);
-            var apps = command.Parameters.Add("$apps", SqliteType.Text);
-            var tz = command.Parameters.Add("$tz", SqliteType.Text);
-            var at = command.Parameters.Add("$at", SqliteType.Text);
+            var d = command.AddParameter("@d", DbType.String);
+            var c = command.AddParameter("@c", DbType.Int64);
+            var apps = command.AddParameter("@apps", DbType.String);
+            var tz = command.AddParameter("@tz", DbType.String);
+            var at = command.AddParameter("@at", DbType.String);
             foreach (var day in days)
             {
                 d.Value = Format(day.UsageDate);
@@ -173,9 +177,9 @@ public sealed partial class SqliteStore
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT usage_date, complete, incomplete_apps, time_zone, extracted_at FROM day_extractions WHERE usage_date >= $from AND usage_date <= $to";
-        command.Parameters.AddWithValue("$from", Format(from));
-        command.Parameters.AddWithValue("$to", Format(to));
+        command.CommandText = "SELECT usage_date, complete, incomplete_apps, time_zone, extracted_at FROM day_extractions WHERE usage_date >= @from AND usage_date <= @to";
+        command.AddWithValue("@from", Format(from));
+        command.AddWithValue("@to", Format(to));
         var result = new Dictionary<DateOnly, DayExtraction>();
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -211,13 +215,13 @@ public sealed partial class SqliteStore
         {
             using var command = connection.CreateCommand();
             command.CommandText = """
-                INSERT INTO app_watermarks (app_id, app_name, watermark, updated_at) VALUES ($id, $name, $w, $now)
+                INSERT INTO app_watermarks (app_id, app_name, watermark, updated_at) VALUES (@id, @name, @w, @now)
                 ON CONFLICT(app_id) DO UPDATE SET app_name = excluded.app_name, watermark = excluded.watermark, updated_at = excluded.updated_at
                 """;
-            command.Parameters.AddWithValue("$id", appId);
-            command.Parameters.AddWithValue("$name", appName);
-            command.Parameters.AddWithValue("$w", Format(watermark));
-            command.Parameters.AddWithValue("$now", Now());
+            command.AddWithValue("@id", appId);
+            command.AddWithValue("@name", appName);
+            command.AddWithValue("@w", Format(watermark));
+            command.AddWithValue("@now", Now());
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -231,10 +235,10 @@ public sealed partial class SqliteStore
         return await WriteAsync(async connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE app_watermarks SET watermark = $w, updated_at = $now WHERE ($id IS NULL OR app_id = $id) AND watermark > $w";
-            command.Parameters.AddWithValue("$w", Format(watermark));
-            command.Parameters.AddWithValue("$now", Now());
-            command.Parameters.AddWithValue("$id", (object?)appId ?? DBNull.Value);
+            command.CommandText = "UPDATE app_watermarks SET watermark = @w, updated_at = @now WHERE (@id IS NULL OR app_id = @id) AND watermark > @w";
+            command.AddWithValue("@w", Format(watermark));
+            command.AddWithValue("@now", Now());
+            command.AddWithValue("@id", (object?)appId ?? DBNull.Value);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace DifyUsageExporter.Storage;
 
@@ -11,7 +11,7 @@ public sealed record CycleRecord(string Id, string Trigger, DateTimeOffset Start
     /// <summary>Apps the cycle skipped (unknown mode).</summary>
     public int AppsSkipped { get; init; }
 
-    /// <summary>Why the cycle failed, when it is a class /health reports on its own (<see cref="SqliteStore.CredentialsFailure"/>).</summary>
+    /// <summary>Why the cycle failed, when it is a class /health reports on its own (<see cref="StateStore.CredentialsFailure"/>).</summary>
     public string? FailureKind { get; init; }
 }
 
@@ -21,7 +21,7 @@ public sealed record CycleFacts(bool CaughtUp, int AppsSkipped, string? FailureK
     public static CycleFacts None { get; } = new(false, 0, null);
 }
 
-public sealed partial class SqliteStore
+public sealed partial class StateStore
 {
     /// <summary>Outcome written for cycles a crashed process left unfinished.</summary>
     public const string AbandonedOutcome = "abandoned";
@@ -36,7 +36,7 @@ public sealed partial class SqliteStore
     /// while holding the cycle lock (then no other cycle runs). Returns how many were closed.
     /// </summary>
     public Task<int> CloseAbandonedCyclesAsync(DateTimeOffset at, CancellationToken cancellationToken) =>
-        WriteAsync(connection => Task.FromResult(Execute(connection, null, "UPDATE cycles SET outcome = $o, finished_at = $at, summary = 'the process ended before the cycle finished' WHERE finished_at IS NULL", ("$o", AbandonedOutcome), ("$at", Format(at)))), cancellationToken);
+        WriteAsync(connection => Task.FromResult(Execute(connection, null, "UPDATE cycles SET outcome = @o, finished_at = @at, summary = 'the process ended before the cycle finished' WHERE finished_at IS NULL", ("@o", AbandonedOutcome), ("@at", Format(at)))), cancellationToken);
 
     /// <summary>Records the start of a cycle; call while holding the cycle lock.</summary>
     public async Task RecordCycleStartAsync(string id, string trigger, DateTimeOffset startedAt, CancellationToken cancellationToken)
@@ -45,8 +45,8 @@ public sealed partial class SqliteStore
         {
             using var transaction = connection.BeginTransaction();
             // Holding the lock means no other cycle runs: unfinished rows belong to crashed processes.
-            Execute(connection, transaction, "UPDATE cycles SET outcome = $o, finished_at = $at, summary = 'the process ended before the cycle finished' WHERE finished_at IS NULL", ("$o", AbandonedOutcome), ("$at", Format(startedAt)));
-            Execute(connection, transaction, "INSERT INTO cycles (id, trigger, started_at) VALUES ($id, $t, $at)", ("$id", id), ("$t", trigger), ("$at", Format(startedAt)));
+            Execute(connection, transaction, "UPDATE cycles SET outcome = @o, finished_at = @at, summary = 'the process ended before the cycle finished' WHERE finished_at IS NULL", ("@o", AbandonedOutcome), ("@at", Format(startedAt)));
+            Execute(connection, transaction, "INSERT INTO cycles (id, trigger, started_at) VALUES (@id, @t, @at)", ("@id", id), ("@t", trigger), ("@at", Format(startedAt)));
             transaction.Commit();
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -64,8 +64,8 @@ public sealed partial class SqliteStore
             Execute(
                 connection,
                 null,
-                "UPDATE cycles SET finished_at = $at, outcome = $o, summary = $s, caught_up = $c, apps_skipped = $k, failure_kind = $f WHERE id = $id",
-                ("$at", Format(finishedAt)), ("$o", outcome), ("$s", summary), ("$c", facts.CaughtUp ? 1 : 0), ("$k", facts.AppsSkipped), ("$f", (object?)facts.FailureKind ?? DBNull.Value), ("$id", id));
+                "UPDATE cycles SET finished_at = @at, outcome = @o, summary = @s, caught_up = @c, apps_skipped = @k, failure_kind = @f WHERE id = @id",
+                ("@at", Format(finishedAt)), ("@o", outcome), ("@s", summary), ("@c", facts.CaughtUp ? 1 : 0), ("@k", facts.AppsSkipped), ("@f", (object?)facts.FailureKind ?? DBNull.Value), ("@id", id));
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -77,7 +77,7 @@ public sealed partial class SqliteStore
 
     /// <summary>The most recent cycle that ended with <paramref name="outcome"/>, or null.</summary>
     public CycleRecord? ReadLastCycleWithOutcome(string outcome) =>
-        ReadCycle($"SELECT {CycleColumns} FROM cycles WHERE outcome = $o ORDER BY finished_at DESC, rowid DESC LIMIT 1", ("$o", outcome));
+        ReadCycle($"SELECT {CycleColumns} FROM cycles WHERE outcome = @o ORDER BY finished_at DESC, rowid DESC LIMIT 1", ("@o", outcome));
 
     /// <summary>The most recently started cycle that caught up (the "successful cycle" of /health and RUN_ON_START), or null.</summary>
     public CycleRecord? ReadLastCaughtUpCycle() =>
@@ -93,7 +93,7 @@ public sealed partial class SqliteStore
         command.CommandText = sql;
         foreach (var (name, value) in parameters)
         {
-            command.Parameters.AddWithValue(name, value);
+            command.AddWithValue(name, value);
         }
 
         using var reader = command.ExecuteReader();
@@ -116,14 +116,14 @@ public sealed partial class SqliteStore
         };
     }
 
-    private static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
+    private static int Execute(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
         foreach (var (name, value) in parameters)
         {
-            command.Parameters.AddWithValue(name, value);
+            command.AddWithValue(name, value);
         }
 
         return command.ExecuteNonQuery();

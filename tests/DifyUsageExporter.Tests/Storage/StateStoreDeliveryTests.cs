@@ -4,19 +4,38 @@ using Xunit;
 
 namespace DifyUsageExporter.Tests.Storage;
 
-public sealed class SqliteStoreDeliveryTests : IDisposable
+/// <summary>The spool's rules on the SQLite file; <see cref="PostgresStateStoreDeliveryTests"/> runs them on PostgreSQL.</summary>
+public class StateStoreDeliveryTests : IDisposable
 {
     private static readonly DateOnly Day = new(2026, 3, 1);
     private readonly string dir = Path.Combine(Path.GetTempPath(), "due-store-" + Guid.NewGuid().ToString("N"));
-    private readonly SqliteStore store;
+    private readonly string? postgres;
+    private readonly StateStore store;
 
-    public SqliteStoreDeliveryTests() => store = SqliteStore.Open(dir, new FakeClock(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero), FakeTimers.FastForward));
+    public StateStoreDeliveryTests()
+        : this(null)
+    {
+    }
+
+    protected StateStoreDeliveryTests(string? postgres)
+    {
+        this.postgres = postgres;
+        store = Reopen(new FakeClock(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero), FakeTimers.FastForward));
+    }
 
     public void Dispose()
     {
         store.Dispose();
-        Directory.Delete(dir, true);
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, true);
+        }
+
+        GC.SuppressFinalize(this);
     }
+
+    /// <summary>Opens the same store again, as a restarted process would.</summary>
+    private StateStore Reopen(TimeProvider time) => postgres is null ? StateStore.Open(dir, time) : StateStore.OpenPostgres(postgres, time);
 
     private static OutboxItem Item(string key, string content) => new(key, Day, content, "h-" + content);
 
@@ -78,7 +97,10 @@ public sealed class SqliteStoreDeliveryTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         await store.EnqueueAsync("api_meter", [Item("k1", "a")], 500, false, ct);
-        using var reopened = SqliteStore.Open(dir, TimeProvider.System);
+        using var reopened = Reopen(TimeProvider.System);
         (await reopened.ReadOutboxAsync(null, null, OutboxRow.Pending, ct)).Single().RecordKey.ShouldBe("k1");
     }
 }
+
+/// <summary>The same spool rules with the state in PostgreSQL (STATE_DATABASE_URL).</summary>
+public sealed class PostgresStateStoreDeliveryTests() : StateStoreDeliveryTests(Support.TestStores.NewPostgresDatabase());

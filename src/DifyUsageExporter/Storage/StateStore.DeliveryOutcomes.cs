@@ -1,9 +1,9 @@
-using Microsoft.Data.Sqlite;
+using System.Data;
 
 namespace DifyUsageExporter.Storage;
 
 /// <summary>What a delivery attempt leaves in the spool: failed (pending, counted), rejected (dead letter per key), revived, discarded; and the delivery state values.</summary>
-public sealed partial class SqliteStore
+public sealed partial class StateStore
 {
     /// <summary>
     /// Records a failed send of <paramref name="rows"/> (unless a newer total replaced them meanwhile):
@@ -15,6 +15,7 @@ public sealed partial class SqliteStore
     /// </summary>
     public async Task<IReadOnlyList<string>> MarkFailedAsync(IReadOnlyList<OutboxRow> rows, int attempts, string error, bool countCycle, int maxSpoolRetries, CancellationToken cancellationToken)
     {
+        ReleaseClaims(rows);
         var dead = new SortedSet<string>(StringComparer.Ordinal);
         await WriteAsync(async connection =>
         {
@@ -22,18 +23,18 @@ public sealed partial class SqliteStore
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = """
-                UPDATE outbox SET attempts = attempts + $a, failed_cycles = failed_cycles + $c, last_error = $e, next_attempt_at = $now, updated_at = $now,
-                    status = CASE WHEN status = 'pending' AND failed_cycles + $c >= $max THEN 'dead' ELSE status END
-                WHERE id = $id AND content_hash = $h
+                UPDATE outbox SET attempts = attempts + @a, failed_cycles = failed_cycles + @c, last_error = @e, next_attempt_at = @now, updated_at = @now,
+                    status = CASE WHEN status = 'pending' AND failed_cycles + @c >= @max THEN 'dead' ELSE status END
+                WHERE id = @id AND content_hash = @h
                 RETURNING status, batch_id
                 """;
-            command.Parameters.AddWithValue("$a", attempts);
-            command.Parameters.AddWithValue("$c", countCycle ? 1 : 0);
-            command.Parameters.AddWithValue("$e", error);
-            command.Parameters.AddWithValue("$now", Now());
-            command.Parameters.AddWithValue("$max", Math.Max(1, maxSpoolRetries));
-            var id = command.Parameters.Add("$id", SqliteType.Integer);
-            var h = command.Parameters.Add("$h", SqliteType.Text);
+            command.AddWithValue("@a", attempts);
+            command.AddWithValue("@c", countCycle ? 1 : 0);
+            command.AddWithValue("@e", error);
+            command.AddWithValue("@now", Now());
+            command.AddWithValue("@max", Math.Max(1, maxSpoolRetries));
+            var id = command.AddParameter("@id", DbType.Int64);
+            var h = command.AddParameter("@h", DbType.String);
             foreach (var row in rows)
             {
                 id.Value = row.Id;
@@ -64,6 +65,7 @@ public sealed partial class SqliteStore
             return null;
         }
 
+        ReleaseClaims(rows);
         var batchId = rows[0].BatchId.EndsWith(RejectedSuffix, StringComparison.Ordinal) ? rows[0].BatchId : rows[0].BatchId + RejectedSuffix;
         var changed = 0;
         await WriteAsync(async connection =>
@@ -72,15 +74,15 @@ public sealed partial class SqliteStore
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = """
-                UPDATE outbox SET attempts = attempts + $a, last_error = $e, next_attempt_at = NULL, updated_at = $now, status = 'dead', batch_id = $b
-                WHERE id = $id AND content_hash = $h
+                UPDATE outbox SET attempts = attempts + @a, last_error = @e, next_attempt_at = NULL, updated_at = @now, status = 'dead', batch_id = @b
+                WHERE id = @id AND content_hash = @h
                 """;
-            command.Parameters.AddWithValue("$a", attempts);
-            command.Parameters.AddWithValue("$e", error);
-            command.Parameters.AddWithValue("$now", Now());
-            command.Parameters.AddWithValue("$b", batchId);
-            var id = command.Parameters.Add("$id", SqliteType.Integer);
-            var h = command.Parameters.Add("$h", SqliteType.Text);
+            command.AddWithValue("@a", attempts);
+            command.AddWithValue("@e", error);
+            command.AddWithValue("@now", Now());
+            command.AddWithValue("@b", batchId);
+            var id = command.AddParameter("@id", DbType.Int64);
+            var h = command.AddParameter("@h", DbType.String);
             foreach (var row in rows)
             {
                 id.Value = row.Id;
@@ -102,9 +104,9 @@ public sealed partial class SqliteStore
         await WriteAsync(async connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE outbox SET status = 'pending', failed_cycles = 0, updated_at = $now WHERE status = 'dead' AND batch_id NOT LIKE $suffix";
-            command.Parameters.AddWithValue("$now", Now());
-            command.Parameters.AddWithValue("$suffix", "%" + RejectedSuffix);
+            command.CommandText = "UPDATE outbox SET status = 'pending', failed_cycles = 0, updated_at = @now WHERE status = 'dead' AND batch_id NOT LIKE @suffix";
+            command.AddWithValue("@now", Now());
+            command.AddWithValue("@suffix", "%" + RejectedSuffix);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
 
@@ -117,8 +119,8 @@ public sealed partial class SqliteStore
         return await WriteAsync(async connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "DELETE FROM outbox WHERE batch_id = $b";
-            command.Parameters.AddWithValue("$b", batchId);
+            command.CommandText = "DELETE FROM outbox WHERE batch_id = @b";
+            command.AddWithValue("@b", batchId);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -128,8 +130,8 @@ public sealed partial class SqliteStore
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT value FROM kv WHERE key = $k";
-        command.Parameters.AddWithValue("$k", "delivery." + key);
+        command.CommandText = "SELECT value FROM kv WHERE key = @k";
+        command.AddWithValue("@k", "delivery." + key);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
     }
 
@@ -138,10 +140,10 @@ public sealed partial class SqliteStore
         await WriteAsync(async connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "INSERT INTO kv (key, value, updated_at) VALUES ($k, $v, $now) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
-            command.Parameters.AddWithValue("$k", "delivery." + key);
-            command.Parameters.AddWithValue("$v", value);
-            command.Parameters.AddWithValue("$now", Now());
+            command.CommandText = "INSERT INTO kv (key, value, updated_at) VALUES (@k, @v, @now) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
+            command.AddWithValue("@k", "delivery." + key);
+            command.AddWithValue("@v", value);
+            command.AddWithValue("@now", Now());
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }

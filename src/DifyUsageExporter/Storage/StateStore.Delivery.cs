@@ -1,5 +1,5 @@
+using System.Data;
 using System.Globalization;
-using Microsoft.Data.Sqlite;
 
 namespace DifyUsageExporter.Storage;
 
@@ -27,17 +27,17 @@ public sealed record OutboxRow(
 /// <summary>A key's content to put in the spool.</summary>
 public sealed record OutboxItem(string RecordKey, DateOnly UsageDate, string RecordJson, string ContentHash);
 
-public sealed partial class SqliteStore
+public sealed partial class StateStore
 {
     /// <summary>The last acknowledged content hash per key of <paramref name="target"/> for days <paramref name="from"/>..<paramref name="to"/>.</summary>
     public async Task<IReadOnlyDictionary<string, string>> ReadDeliveredHashesAsync(string target, DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT record_key, content_hash FROM delivered_keys WHERE target = $t AND usage_date >= $from AND usage_date <= $to";
-        command.Parameters.AddWithValue("$t", target);
-        command.Parameters.AddWithValue("$from", Format(from));
-        command.Parameters.AddWithValue("$to", Format(to));
+        command.CommandText = "SELECT record_key, content_hash FROM delivered_keys WHERE target = @t AND usage_date >= @from AND usage_date <= @to";
+        command.AddWithValue("@t", target);
+        command.AddWithValue("@from", Format(from));
+        command.AddWithValue("@to", Format(to));
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -69,26 +69,26 @@ public sealed partial class SqliteStore
 
             using var existing = connection.CreateCommand();
             existing.Transaction = transaction;
-            existing.CommandText = "SELECT content_hash FROM outbox WHERE target = $t AND record_key = $k";
-            existing.Parameters.AddWithValue("$t", target);
-            var existingKey = existing.Parameters.Add("$k", SqliteType.Text);
+            existing.CommandText = "SELECT content_hash FROM outbox WHERE target = @t AND record_key = @k";
+            existing.AddWithValue("@t", target);
+            var existingKey = existing.AddParameter("@k", DbType.String);
 
             using var upsert = connection.CreateCommand();
             upsert.Transaction = transaction;
             upsert.CommandText = """
                 INSERT INTO outbox (target, record_key, usage_date, record_json, content_hash, status, batch_id, attempts, failed_cycles, next_attempt_at, last_error, created_at, updated_at)
-                VALUES ($t, $k, $d, $j, $h, 'pending', $b, 0, 0, $now, NULL, $now, $now)
+                VALUES (@t, @k, @d, @j, @h, 'pending', @b, 0, 0, @now, NULL, @now, @now)
                 ON CONFLICT(target, record_key) DO UPDATE SET usage_date = excluded.usage_date, record_json = excluded.record_json,
                     content_hash = excluded.content_hash, status = 'pending', batch_id = excluded.batch_id, attempts = 0, failed_cycles = 0,
                     next_attempt_at = excluded.next_attempt_at, last_error = NULL, updated_at = excluded.updated_at
                 """;
-            upsert.Parameters.AddWithValue("$t", target);
-            upsert.Parameters.AddWithValue("$now", now);
-            var k = upsert.Parameters.Add("$k", SqliteType.Text);
-            var d = upsert.Parameters.Add("$d", SqliteType.Text);
-            var j = upsert.Parameters.Add("$j", SqliteType.Text);
-            var h = upsert.Parameters.Add("$h", SqliteType.Text);
-            var b = upsert.Parameters.Add("$b", SqliteType.Text);
+            upsert.AddWithValue("@t", target);
+            upsert.AddWithValue("@now", now);
+            var k = upsert.AddParameter("@k", DbType.String);
+            var d = upsert.AddParameter("@d", DbType.String);
+            var j = upsert.AddParameter("@j", DbType.String);
+            var h = upsert.AddParameter("@h", DbType.String);
+            var b = upsert.AddParameter("@b", DbType.String);
 
             var stamp = Time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture);
             var suffix = Guid.NewGuid().ToString("N")[..6];
@@ -136,12 +136,12 @@ public sealed partial class SqliteStore
         command.CommandText = """
             SELECT id, target, record_key, usage_date, record_json, content_hash, status, batch_id, attempts, failed_cycles,
                    next_attempt_at, last_error, created_at, updated_at
-            FROM outbox WHERE ($t IS NULL OR target = $t) AND ($b IS NULL OR batch_id = $b) AND ($s IS NULL OR status = $s)
+            FROM outbox WHERE (@t IS NULL OR target = @t) AND (@b IS NULL OR batch_id = @b) AND (@s IS NULL OR status = @s)
             ORDER BY batch_id, record_key
             """;
-        command.Parameters.AddWithValue("$t", (object?)target ?? DBNull.Value);
-        command.Parameters.AddWithValue("$b", (object?)batchId ?? DBNull.Value);
-        command.Parameters.AddWithValue("$s", (object?)status ?? DBNull.Value);
+        command.AddWithValue("@t", (object?)target ?? DBNull.Value);
+        command.AddWithValue("@b", (object?)batchId ?? DBNull.Value);
+        command.AddWithValue("@s", (object?)status ?? DBNull.Value);
         var result = new List<OutboxRow>();
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -162,26 +162,27 @@ public sealed partial class SqliteStore
     /// </summary>
     public async Task MarkDeliveredAsync(IReadOnlyList<OutboxRow> rows, CancellationToken cancellationToken)
     {
+        ReleaseClaims(rows);
         await WriteAsync(async connection =>
         {
             using var transaction = connection.BeginTransaction();
             var now = Now();
             using var delete = connection.CreateCommand();
             delete.Transaction = transaction;
-            delete.CommandText = "DELETE FROM outbox WHERE id = $id AND content_hash = $h";
-            var id = delete.Parameters.Add("$id", SqliteType.Integer);
-            var h = delete.Parameters.Add("$h", SqliteType.Text);
+            delete.CommandText = "DELETE FROM outbox WHERE id = @id AND content_hash = @h";
+            var id = delete.AddParameter("@id", DbType.Int64);
+            var h = delete.AddParameter("@h", DbType.String);
             using var ack = connection.CreateCommand();
             ack.Transaction = transaction;
             ack.CommandText = """
-                INSERT INTO delivered_keys (target, record_key, usage_date, content_hash, delivered_at) VALUES ($t, $k, $d, $h, $now)
+                INSERT INTO delivered_keys (target, record_key, usage_date, content_hash, delivered_at) VALUES (@t, @k, @d, @h, @now)
                 ON CONFLICT(target, record_key) DO UPDATE SET usage_date = excluded.usage_date, content_hash = excluded.content_hash, delivered_at = excluded.delivered_at
                 """;
-            ack.Parameters.AddWithValue("$now", now);
-            var t = ack.Parameters.Add("$t", SqliteType.Text);
-            var k = ack.Parameters.Add("$k", SqliteType.Text);
-            var d = ack.Parameters.Add("$d", SqliteType.Text);
-            var ah = ack.Parameters.Add("$h", SqliteType.Text);
+            ack.AddWithValue("@now", now);
+            var t = ack.AddParameter("@t", DbType.String);
+            var k = ack.AddParameter("@k", DbType.String);
+            var d = ack.AddParameter("@d", DbType.String);
+            var ah = ack.AddParameter("@h", DbType.String);
             foreach (var row in rows)
             {
                 id.Value = row.Id;

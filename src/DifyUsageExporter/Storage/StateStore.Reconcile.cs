@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace DifyUsageExporter.Storage;
 
-public sealed partial class SqliteStore
+public sealed partial class StateStore
 {
     private const string ReconcileKey = "state.reconcile.latest";
     private const string UnknownModesKey = "state.extraction.unknown_mode_apps";
@@ -19,14 +19,14 @@ public sealed partial class SqliteStore
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = """
+        command.CommandText = $"""
             SELECT app_id, app_name, app_mode, occurred_at, input_tokens + output_tokens, cost,
-                   instr(source_id, $trigger) > 0, user_type = 'account'
-            FROM usage_events WHERE usage_date >= $from AND usage_date <= $to
+                   {(IsPostgres ? "strpos(source_id, @trigger)" : "instr(source_id, @trigger)")} > 0, user_type = 'account'
+            FROM usage_events WHERE usage_date >= @from AND usage_date <= @to
             """;
-        command.Parameters.AddWithValue("$from", Format(from));
-        command.Parameters.AddWithValue("$to", Format(to));
-        command.Parameters.AddWithValue("$trigger", triggerSeparator);
+        command.AddWithValue("@from", Format(from));
+        command.AddWithValue("@to", Format(to));
+        command.AddWithValue("@trigger", triggerSeparator);
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
