@@ -208,8 +208,7 @@ public sealed class DeliveryService : IDisposable
         switch (result.Outcome)
         {
             case SendOutcome.Delivered:
-                // API_Meter confirmed it: recorded even when a stop signal arrived meanwhile, so a
-                // cancelled run never sends a confirmed batch again.
+                // Confirmed by API_Meter: recorded even when a stop signal arrived meanwhile.
                 await store.MarkDeliveredAsync(chunk, CancellationToken.None).ConfigureAwait(false);
                 pass.Delivered++;
                 pass.Records += chunk.Count;
