@@ -53,7 +53,7 @@ public sealed class SignalCancellationTests
                 .Select(l => l.GetProperty("context").GetProperty("appId").GetString()!)
                 .ToList();
             completeApps.ShouldNotBeEmpty();
-            using var store = SqliteStore.OpenForReading(Path.Combine(dir.Path, "data"), TimeProvider.System);
+            using var store = StateStore.OpenForReading(Path.Combine(dir.Path, "data"), TimeProvider.System);
             store.ReadLastCycle().ShouldNotBeNull().Outcome.ShouldBe(CycleExecutor.Cancelled);
             var events = await store.ReadEventsAsync(From, To, Ct).ToListAsync(Ct);
             var truth = sim.Truth.EventsIn(sim.AccountZone, From, To).ToList();
@@ -100,7 +100,7 @@ public sealed class SignalCancellationTests
             JsonLogAssert.EveryLineHasExactlyFourFields(run.Stdout).ShouldContain(l => l.GetProperty("message").GetString() == "Stopped (exit code 130)");
         }
 
-        using (var store = SqliteStore.OpenForReading(Path.Combine(dir.Path, "data"), TimeProvider.System))
+        using (var store = StateStore.OpenForReading(Path.Combine(dir.Path, "data"), TimeProvider.System))
         {
             store.ReadLastCycle().ShouldNotBeNull().Outcome.ShouldBe(CycleExecutor.Cancelled);
             // Exactly what API_Meter confirmed is marked delivered; the batch in flight waits in the spool.
