@@ -109,8 +109,7 @@ public sealed class DeliveryService : IDisposable
     {
         await ReviveLegacyDeadLettersAsync(cancellationToken).ConfigureAwait(false);
         var rows = (await store.ReadOutboxAsync(null, null, null, cancellationToken).ConfigureAwait(false))
-            .Where(r => r.Status == OutboxRow.Pending || (includeDead && r.Status == OutboxRow.Dead))
-            .Where(r => onlyBatches is null || onlyBatches.Contains(r.BatchId))
+            .Where(r => (r.Status == OutboxRow.Pending || (includeDead && r.Status == OutboxRow.Dead)) && (onlyBatches is null || onlyBatches.Contains(r.BatchId)))
             .ToList();
         var pass = new PassState(countCycle);
         foreach (var targetRows in rows.GroupBy(r => r.Target))
