@@ -25,10 +25,12 @@ measured within one run. Needs python3, GNU time (/usr/bin/time) and the .NET SD
 
   benchmarks/performance.py [--repeat 3] [--million] [--only sweep,chatflow,size,startup,database]
                             [--levels 1,4,8,16,default] [--exporter-ref GIT_REF] [--baseline GIT_REF]
-                            [--no-ready-to-run] [--database-server CONNSTRING] [--json FILE]
+                            [--publish native|ready-to-run|jit] [--baseline-publish MODE]
+                            [--database-server CONNSTRING] [--json FILE]
 
-The exporter is published the way the Dockerfile publishes it (for linux-x64, ReadyToRun) unless
---no-ready-to-run. --exporter-ref builds the exporter from another commit instead of the working tree.
+The exporter is published the way the Dockerfile publishes it (for linux-x64, Native AOT) unless
+--publish says otherwise (ready-to-run: framework-dependent ReadyToRun, the shipped form before
+Native AOT; jit: a plain `dotnet publish`); --baseline-publish sets the baseline's (default: the same). --exporter-ref builds the exporter from another commit instead of the working tree.
 --baseline GIT_REF also builds that commit's exporter (published the same way as ours) and runs
 it in the same benchmark run, alternating with ours run by run against the same simulators: the table
 then shows both and the ratio ours / baseline (before/after figures measured under the same load).
@@ -60,8 +62,17 @@ def sh(args, **kwargs):
     subprocess.run(args, check=True, **kwargs)
 
 
-def publish_exporter(work, name, ref, ready_to_run):
-    """Publishes the exporter (of the worktree, or of git REF) into WORK/NAME; returns the dll's path."""
+PUBLISH_ARGS = {
+    # Native AOT as the Dockerfile publishes it; gcc links where clang is missing (the csproj does the
+    # same, but an older --exporter-ref/--baseline commit's csproj may not).
+    "native": ["-r", "linux-x64", "-p:PublishAot=true", "-p:PublishReadyToRun=false"] + ([] if shutil.which("clang") else ["-p:CppCompilerAndLinker=gcc"]),
+    "ready-to-run": ["-r", "linux-x64", "--self-contained", "false", "-p:PublishAot=false", "-p:PublishReadyToRun=true"],
+    "jit": ["-p:PublishAot=false"],
+}
+
+
+def publish_exporter(work, name, ref, mode):
+    """Publishes the exporter (of the worktree, or of git REF) into WORK/NAME; returns the command that runs it."""
     exporter = work / name
     source = ROOT
     temp_tree = None
@@ -74,12 +85,11 @@ def publish_exporter(work, name, ref, ready_to_run):
         if archive.wait() != 0:
             raise SystemExit(f"git archive {ref} failed")
         source = temp_tree
-    extra = ["-r", "linux-x64", "--self-contained", "false", "-p:PublishReadyToRun=true"] if ready_to_run else []
-    log(f"publishing the exporter ({ref or 'working tree'}{', ReadyToRun' if ready_to_run else ''}) ...")
-    sh(["dotnet", "publish", str(source / "src/DifyUsageExporter"), "-c", "Release", "-o", str(exporter), "-v", "q", "-nologo", *extra], stdout=subprocess.DEVNULL)
+    log(f"publishing the exporter ({ref or 'working tree'}, {mode}) ...")
+    sh(["dotnet", "publish", str(source / "src/DifyUsageExporter"), "-c", "Release", "-o", str(exporter), "-v", "q", "-nologo", *PUBLISH_ARGS[mode]], stdout=subprocess.DEVNULL)
     if temp_tree:
         shutil.rmtree(temp_tree, ignore_errors=True)
-    return exporter / "dify-usage-exporter.dll"
+    return [str(exporter / "dify-usage-exporter")] if mode == "native" else ["dotnet", str(exporter / "dify-usage-exporter.dll")]
 
 
 def publish_simulators(work):
@@ -199,7 +209,7 @@ class Exporter:
     def run(self, args, env, label):
         timing = self.work / "time.txt"
         started = time.monotonic()
-        result = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(timing), "dotnet", str(self.dll), *args], env=env, capture_output=True, text=True)
+        result = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(timing), *self.dll, *args], env=env, capture_output=True, text=True)
         wall = time.monotonic() - started
         if result.returncode != 0:
             raise SystemExit(f"\nexporter {' '.join(args)} failed in {label} (exit {result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
@@ -376,7 +386,8 @@ def main():
     parser.add_argument("--levels", default="1,4,8,16,default", help="concurrency levels of the sweep and chatflow cases")
     parser.add_argument("--exporter-ref", help="git ref whose exporter to benchmark (default: the working tree)")
     parser.add_argument("--baseline", help="git ref of a second exporter run alternately in the same benchmark (before/after)")
-    parser.add_argument("--no-ready-to-run", action="store_true", help="plain `dotnet publish` instead of linux-x64 ReadyToRun")
+    parser.add_argument("--publish", choices=sorted(PUBLISH_ARGS), default="native", help="how the exporter is published (default native: Native AOT, as the Dockerfile)")
+    parser.add_argument("--baseline-publish", choices=sorted(PUBLISH_ARGS), help="how the baseline is published (default: as --publish; ready-to-run for commits before Native AOT)")
     parser.add_argument("--json", default=str(ROOT / "benchmarks/results/performance.json"))
     parser.add_argument("--port", type=int, default=5410)
     parser.add_argument("--database-server", help="PostgreSQL (Npgsql connection string, superuser) for the database case; default: a throwaway cluster")
@@ -390,9 +401,9 @@ def main():
     stop_postgres = lambda: None
     try:
         meter_url = f"http://127.0.0.1:{args.port}"
-        exporters = [Exporter("ours", publish_exporter(work, "exporter", args.exporter_ref, not args.no_ready_to_run), work, meter_url)]
+        exporters = [Exporter("ours", publish_exporter(work, "exporter", args.exporter_ref, args.publish), work, meter_url)]
         if args.baseline:
-            exporters.append(Exporter("baseline", publish_exporter(work, "baseline", args.baseline, not args.no_ready_to_run), work, meter_url))
+            exporters.append(Exporter("baseline", publish_exporter(work, "baseline", args.baseline, args.baseline_publish or args.publish), work, meter_url))
         sims = publish_simulators(work)
         meter = Server(sims, work, "meter", ["meter", "--port", str(args.port), "--token", TOKEN], "listening")
         servers.append(meter)
@@ -458,14 +469,14 @@ def main():
     dirty = "" if args.exporter_ref or not subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"], capture_output=True, text=True).stdout.strip() else " + uncommitted changes"
     baseline = rev(args.baseline) if args.baseline else None
     load = os.getloadavg()
-    print(f"\nexporter {commit}{dirty}{'' if args.no_ready_to_run else ' (ReadyToRun)'}{f' vs baseline {baseline}' if baseline else ''}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+    print(f"\nexporter {commit}{dirty} ({args.publish}){f' vs baseline {baseline}' if baseline else ''}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"{os.cpu_count()} CPUs, load average now {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}; medians of {args.repeat} runs")
     widths = [max(len(str(r[i])) for r in rows) for i in range(6)]
     for r in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"commit": commit + dirty, "baseline": baseline, "ready_to_run": not args.no_ready_to_run, "load_average_at_end": load, "repeat": args.repeat, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": results}, indent=2))
+    out.write_text(json.dumps({"commit": commit + dirty, "baseline": baseline, "publish": args.publish, "baseline_publish": (args.baseline_publish or args.publish) if baseline else None, "load_average_at_end": load, "repeat": args.repeat, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": results}, indent=2))
     print(f"JSON: {out}")
     if differences:
         print("\n".join(differences))

@@ -261,4 +261,6 @@ internal sealed class UnixSecondsConverter : JsonConverter<DateTimeOffset?>
 [JsonSerializable(typeof(DifyRunList))]
 [JsonSerializable(typeof(DifyStatistics))]
 [JsonSerializable(typeof(DifyAgentSummary))]
+[JsonSerializable(typeof(long))]
+[JsonSerializable(typeof(string))]
 internal sealed partial class DifyJson : JsonSerializerContext;

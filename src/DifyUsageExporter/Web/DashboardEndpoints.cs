@@ -199,7 +199,7 @@ public static partial class DashboardEndpoints
     }
 
     private static IResult BadRequest(string message) =>
-        Results.Json(new Dictionary<string, string> { ["error"] = message }, statusCode: StatusCodes.Status400BadRequest);
+        Results.Json(new Dictionary<string, string> { ["error"] = message }, WebJson.Default.DictionaryStringString, statusCode: StatusCodes.Status400BadRequest);
 
     private static string Day(DateOnly day) => Iso.Day(day);
 

@@ -13,8 +13,6 @@ namespace DifyUsageExporter.Web;
 /// </summary>
 public static class StatusEndpoints
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new UtcInstantJsonConverter() } };
-
     // [FromServices] everywhere: CronSchedule has a TryParse that minimal APIs would take for a binder.
     public static void Map(WebApplication app)
     {
@@ -23,7 +21,7 @@ public static class StatusEndpoints
         app.MapGet("/health", async ([FromServices] CycleStatus status, [FromServices] StateStore store, [FromServices] CronSchedule cron, [FromServices] TimeProvider time, CancellationToken ct) =>
         {
             var report = await HealthReport.WithStateAsync(HealthReport.Build(status, store, cron, time), store, ct);
-            return Results.Json(report, Json, statusCode: report.HttpStatus);
+            return Results.Json(report, WebJson.Default.HealthReport, statusCode: report.HttpStatus);
         });
         app.MapGet("/metrics", ([FromServices] PrometheusMetrics metrics, [FromServices] CycleStatus status, [FromServices] StateStore store, [FromServices] TimeProvider time) =>
             Results.Text(metrics.Render(status, store, time), "text/plain; version=0.0.4; charset=utf-8"));

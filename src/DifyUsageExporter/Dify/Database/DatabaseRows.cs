@@ -50,10 +50,10 @@ internal static class DatabaseRows
         }
     }
 
-    public static JsonElement Number(long value) => JsonSerializer.SerializeToElement(value);
+    public static JsonElement Number(long value) => JsonSerializer.SerializeToElement(value, DifyJson.Default.Int64);
 
     public static JsonElement Price(decimal? value) =>
-        value is { } d ? JsonSerializer.SerializeToElement(d.ToString(CultureInfo.InvariantCulture)) : default;
+        value is { } d ? JsonSerializer.SerializeToElement(d.ToString(CultureInfo.InvariantCulture), DifyJson.Default.String) : default;
 
     public static DifyNodeExecution Node(NodeRow row) => new()
     {
