@@ -15,6 +15,14 @@ public sealed partial class DifyConsoleClient
         DateTimeOffset ObtainedAt,
         long Generation)
     {
+        // The headers every request of this session carries, built once instead of per request
+        // (a session is never copied with `with`, so these always match its fields).
+        public string BearerHeader { get; } = "Bearer " + AccessToken;
+
+        public string? CookieHeader { get; } = Cookies.Count == 0 ? null : string.Join("; ", Cookies.Select(c => c.Key + "=" + c.Value));
+
+        public string? CsrfHeader { get; } = Cookies.Where(c => DifyTokens.BaseName(c.Key) == "csrf_token").Select(c => c.Value).FirstOrDefault();
+
         public string? Cookie(string baseName) =>
             Cookies.Where(c => DifyTokens.BaseName(c.Key) == baseName).Select(c => c.Value).FirstOrDefault();
 
@@ -100,26 +108,26 @@ public sealed partial class DifyConsoleClient
         switch (s.Era)
         {
             case DifyAuthEra.AdminKey:
-                request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + s.AccessToken);
+                request.Headers.TryAddWithoutValidation("Authorization", s.BearerHeader);
                 request.Headers.TryAddWithoutValidation("X-WORKSPACE-ID", workspaceId);
                 break;
             case DifyAuthEra.Legacy:
-                request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + s.AccessToken);
+                request.Headers.TryAddWithoutValidation("Authorization", s.BearerHeader);
                 break;
             default:
-                if (s.Cookies.Count > 0)
+                if (s.CookieHeader is { } cookies)
                 {
-                    request.Headers.TryAddWithoutValidation("Cookie", string.Join("; ", s.Cookies.Select(c => c.Key + "=" + c.Value)));
+                    request.Headers.TryAddWithoutValidation("Cookie", cookies);
                 }
 
-                if (s.Cookie("csrf_token") is { } csrf)
+                if (s.CsrfHeader is { } csrf)
                 {
                     request.Headers.TryAddWithoutValidation("X-CSRF-Token", csrf);
                 }
 
                 if (s.AccessToken is not null)
                 {
-                    request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + s.AccessToken);
+                    request.Headers.TryAddWithoutValidation("Authorization", s.BearerHeader);
                 }
 
                 break;

@@ -64,7 +64,7 @@ internal static class DifyUsageMapper
             return amounts;
         }
 
-        return new UsageAmounts(ToLong(message.MessageTokens) ?? 0, ToLong(message.AnswerTokens) ?? 0, 0m, DefaultCurrency);
+        return new UsageAmounts(message.MessageTokens ?? 0, message.AnswerTokens ?? 0, 0m, DefaultCurrency);
     }
 
     /// <summary>Message user: <c>from_end_user_id</c> → end_user, else <c>from_account_id</c> → account, else the conversation's, else unknown.</summary>
@@ -140,7 +140,7 @@ internal static class DifyUsageMapper
     /// <summary>A workflow run whose nodes yield no usage but whose <c>total_tokens</c> is positive: one unattributed event.</summary>
     public static UsageEvent? FromRunFallback(DifyAppInfo app, DifyWorkflowRunSummary run, string userId, string userType, DateTimeOffset occurredAt, TimeZoneInfo zone)
     {
-        var total = ToLong(run.TotalTokens) ?? 0;
+        var total = run.TotalTokens ?? 0;
         if (total <= 0 || string.IsNullOrEmpty(run.Id))
         {
             return null;

@@ -190,7 +190,7 @@ public sealed partial class DifyUsageSource
                     : (creator?.CreatedByAccount?.Id ?? run.CreatedByAccount?.Id) is { } account ? (account, "account")
                     : (DifyUsageMapper.Unknown, DifyUsageMapper.Unknown);
                 var events = DifyUsageMapper.FromNodes(scope.App, nodes, run.Id!, userId, userType, at, scope.Run.Window.Zone);
-                var summary = new DifyWorkflowRunSummary { Id = run.Id, TotalTokens = run.TotalTokens, CreatedAt = at };
+                var summary = new DifyWorkflowRunSummary { Id = run.Id, TotalTokens = DifyUsageMapper.ToLong(run.TotalTokens), CreatedAt = at };
                 if (events.Count == 0 && DifyUsageMapper.FromRunFallback(scope.App, summary, userId, userType, at, scope.Run.Window.Zone) is { } fallback)
                 {
                     DifyLog.RunWithoutNodeUsage(logger, scope.App.Name, scope.App.Id, run.Id!, fallback.InputTokens);

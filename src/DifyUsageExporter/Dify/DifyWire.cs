@@ -7,7 +7,8 @@ namespace DifyUsageExporter.Dify;
 // Wire records of the Dify console API (docs/dify.md; Dify's api/controllers/console/ and api/fields/). Only the fields
 // the exporter reads are declared; everything else is ignored. Parts whose shape varies between
 // Dify versions and node types (usage objects, process_data, outputs, execution_metadata,
-// model_config) stay JsonElement and are read defensively by DifyUsageMapper.
+// model_config) stay JsonElement and are read defensively by DifyUsageMapper; token counts are read
+// leniently into numbers (LenientInt64Converter).
 
 /// <summary>page/limit envelope (apps, conversations, app logs) and cursor envelopes (messages).</summary>
 internal sealed class DifyPage<T>
@@ -58,8 +59,10 @@ internal sealed class DifyMessage
 {
     public string? Id { get; set; }
     public string? ConversationId { get; set; }
-    public JsonElement MessageTokens { get; set; }
-    public JsonElement AnswerTokens { get; set; }
+    [JsonConverter(typeof(LenientInt64Converter))]
+    public long? MessageTokens { get; set; }
+    [JsonConverter(typeof(LenientInt64Converter))]
+    public long? AnswerTokens { get; set; }
     public string? FromSource { get; set; }
     public string? FromEndUserId { get; set; }
     public string? FromAccountId { get; set; }
@@ -88,7 +91,8 @@ internal sealed class DifyWorkflowRunSummary
     public string? Status { get; set; }
     /// <summary><c>app-run</c>, or <c>webhook</c> / <c>schedule</c> / <c>plugin</c> for trigger-started runs (2026).</summary>
     public string? TriggeredFrom { get; set; }
-    public JsonElement TotalTokens { get; set; }
+    [JsonConverter(typeof(LenientInt64Converter))]
+    public long? TotalTokens { get; set; }
     [JsonConverter(typeof(UnixSecondsConverter))]
     public DateTimeOffset? CreatedAt { get; set; }
 }
@@ -110,7 +114,6 @@ internal sealed class DifyNodeExecutionList
 internal sealed class DifyNodeExecution
 {
     public string? Id { get; set; }
-    public JsonElement Index { get; set; }
     public string? NodeId { get; set; }
     public string? NodeType { get; set; }
     public string? Title { get; set; }

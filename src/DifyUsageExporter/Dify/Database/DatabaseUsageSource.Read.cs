@@ -71,8 +71,8 @@ public sealed partial class DatabaseUsageSource
                 message = new DifyMessage
                 {
                     Id = id,
-                    MessageTokens = Number(r.IsDBNull(3) ? 0 : r.GetInt64(3)),
-                    AnswerTokens = Number(r.IsDBNull(4) ? 0 : r.GetInt64(4)),
+                    MessageTokens = r.IsDBNull(3) ? 0 : r.GetInt64(3),
+                    AnswerTokens = r.IsDBNull(4) ? 0 : r.GetInt64(4),
                 };
                 price = r.IsDBNull(5) ? null : r.GetDecimal(5);
                 currency = Text(r, 6);
@@ -136,8 +136,8 @@ public sealed partial class DatabaseUsageSource
                 Status = status,
                 FromEndUserId = message.FromEndUserId,
                 FromAccountId = message.FromAccountId,
-                MessageTokens = message.MessageTokens,
-                AnswerTokens = message.AnswerTokens,
+                MessageTokens = Number(message.MessageTokens ?? 0),
+                AnswerTokens = Number(message.AnswerTokens ?? 0),
                 TotalPrice = Price(price),
                 Currency = currency,
                 CreatedAt = at,

@@ -98,7 +98,7 @@ public sealed partial class DatabaseUsageSource
                 return;
             }
 
-            var summary = new DifyWorkflowRunSummary { Id = current, TriggeredFrom = triggeredFrom, TotalTokens = Number(totalTokens), CreatedAt = at };
+            var summary = new DifyWorkflowRunSummary { Id = current, TriggeredFrom = triggeredFrom, TotalTokens = totalTokens, CreatedAt = at };
             if (events.Count == 0 && DifyUsageMapper.FromRunFallback(app, summary, userId, userType, at, run.Window.Zone) is { } fallback)
             {
                 DifyLog.RunWithoutNodeUsage(logger, app.Name, app.Id, current!, fallback.InputTokens);
