@@ -224,7 +224,12 @@ class Exporter:
         env = self.env(dify, data_dir, tenant, concurrency)
         get(dify.url + "/_sim/reset", "POST")
         full = self.run(["run", "--once"], env, label)
-        full["requests"] = get(dify.url + "/_sim/stats")["requests_served"]
+        stats = get(dify.url + "/_sim/stats")
+        full["requests"] = stats["requests_served"]
+        # How well the run kept requests in flight (the simulator's timeline): the time with at least
+        # one Dify request in flight and the mean number in flight over it.
+        full["dify_busy_s"] = stats.get("busy_seconds", 0)
+        full["mean_in_flight"] = stats.get("mean_in_flight", 0)
         check_truth(dify, self.meter_url, tenant, label)
         rerun = None
         if with_rerun:
@@ -257,7 +262,7 @@ def sweep(exporters, dify, name, repeat, levels, results, rows):
             for ex in exporters:  # alternate run by run: both see the same load
                 full, _ = ex.cycle_pair(dify, level, f"{labelled(ex, exporters, label)} #{i + 1}", with_rerun=False)
                 measured.setdefault((ex.name, level), []).append(full)
-                log(f"  {labelled(ex, exporters, label)} #{i + 1}: {full['wall_s']:.2f} s, {full['requests']} requests, CPU {full['cpu_s']:.2f} s, load {full['load']:.1f}")
+                log(f"  {labelled(ex, exporters, label)} #{i + 1}: {full['wall_s']:.2f} s (Dify busy {full['dify_busy_s']:.2f} s, {full['mean_in_flight']:.1f} in flight), {full['requests']} requests, CPU {full['cpu_s']:.2f} s, load {full['load']:.1f}")
     for ex in exporters:
         base = median(measured[(ex.name, 1)], "wall_s") if 1 in levels else None
         for level in levels:
@@ -270,10 +275,11 @@ def sweep(exporters, dify, name, repeat, levels, results, rows):
                 "lower_bound_requests": dify.lower_bound, "requests": requests, "requests_vs_lower_bound": requests / dify.lower_bound,
                 "wall_s": wall, "minimum_wall_s": minimum, "wall_vs_minimum": wall / minimum, "speedup_vs_c1": base / wall if base else None,
                 "cpu_s": median(runs, "cpu_s"), "cpu_ms_per_1000_events": median(runs, "cpu_s") * 1000 / dify.events * 1000,
+                "dify_busy_s": median(runs, "dify_busy_s"), "mean_in_flight": median(runs, "mean_in_flight"),
                 "load_average": median(runs, "load"), "runs": runs,
             }
             results.append(entry)
-            rows.append((labelled(ex, exporters, f"{name} c={level or 'default'}"), f"{dify.events:,}", f"{wall:.2f} s",
+            rows.append((labelled(ex, exporters, f"{name} c={level or 'default'}"), f"{dify.events:,}", f"{wall:.2f} s (Dify busy {entry['dify_busy_s']:.2f} s, {entry['mean_in_flight']:.1f} in flight)",
                          f"{entry['speedup_vs_c1']:.2f}x vs c=1" if base else f"CPU {entry['cpu_s']:.2f} s",
                          f"{requests:.0f} / {dify.lower_bound} = {entry['requests_vs_lower_bound']:.3f}", f"{entry['wall_vs_minimum']:.2f}x min wall, load {entry['load_average']:.0f}"))
     if len(exporters) == 2:

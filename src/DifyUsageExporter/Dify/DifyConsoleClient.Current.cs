@@ -4,11 +4,8 @@ namespace DifyUsageExporter.Dify;
 
 public sealed partial class DifyConsoleClient
 {
-    /// <summary>
-    /// Agent apps (<c>GET /console/api/agent</c>, api/controllers/console/agent/roster.py): every
-    /// page. Dify before the Agent runtime has no such route: a 404 there gives null.
-    /// </summary>
-    internal async Task<IReadOnlyList<DifyAgentApp>?> ListAgentAppsAsync(CancellationToken cancellationToken)
+    /// <summary>Every page of <c>GET /console/api/agent</c>; null on a 404 (no Agent runtime), see <see cref="ListAgentAppsAsync"/>.</summary>
+    private async Task<IReadOnlyList<DifyAgentApp>?> ReadAgentAppsAsync(CancellationToken cancellationToken)
     {
         var agents = new List<DifyAgentApp>();
         try
@@ -46,10 +43,6 @@ public sealed partial class DifyConsoleClient
         var s = Uri.EscapeDataString(start);
         return PagesAsync(page => $"/console/api/agent/{id}/logs/{c}/messages?page={page}&limit={PageSize}&sources=webapp&sort_by=created_at&sort_order=asc&start={s}", DifyJson.Default.DifyPageDifyAgentMessage, cancellationToken);
     }
-
-    /// <summary>Knowledge bases (<c>GET /console/api/datasets</c>), every page.</summary>
-    internal IAsyncEnumerable<DifyDataset> ListDatasetsAsync(CancellationToken cancellationToken) =>
-        PagesAsync(page => $"/console/api/datasets?page={page}&limit={PageSize}", DifyJson.Default.DifyPageDifyDataset, cancellationToken);
 
     /// <summary>
     /// One page of a knowledge pipeline's runs (production and preview together), newest first;

@@ -7,19 +7,6 @@ public sealed partial class DifyConsoleClient
 {
     private int PageSize => Math.Clamp(settings.DifyFetchPageSize, 1, 100);
 
-    /// <summary>GET /console/api/account/profile: the account's IANA time zone (and identity).</summary>
-    internal Task<DifyProfile> GetProfileAsync(CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Get, "/console/api/account/profile", null, DifyJson.Default.DifyProfile, cancellationToken);
-
-    /// <summary>All apps of the current workspace, every page (page/limit).</summary>
-    internal async IAsyncEnumerable<DifyApp> ListAppsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await foreach (var app in PagesAsync(page => $"/console/api/apps?page={page}&limit={PageSize}", DifyJson.Default.DifyPageDifyApp, cancellationToken).ConfigureAwait(false))
-        {
-            yield return app;
-        }
-    }
-
     /// <summary>GET /console/api/apps/{id} (model_config of chat modes).</summary>
     internal Task<DifyApp> GetAppAsync(string appId, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, $"/console/api/apps/{Uri.EscapeDataString(appId)}", null, DifyJson.Default.DifyApp, cancellationToken);

@@ -62,9 +62,6 @@ public sealed partial class DifyConsoleClient
         }
     }
 
-    /// <summary>Forgets a failed login of the previous cycle: the next cycle may make its one attempt.</summary>
-    public void BeginCycle() => failedLogin = null;
-
     /// <summary>
     /// Remembers rejected credentials and Dify's account lock across cycles and restarts (null: no
     /// state store, e.g. in unit tests). See <see cref="DifyLoginGuard"/>.

@@ -69,4 +69,7 @@ internal static partial class DifyLog
 
     [LoggerMessage(3021, LogLevel.Warning, "Reconcile after the cycle failed: {Reason}")]
     public static partial void ReconcileFailed(ILogger logger, string reason);
+
+    [LoggerMessage(3023, LogLevel.Debug, "Reconcile not needed: no usage day changed in this cycle and the whole window was reconciled at {WholeAt}")]
+    public static partial void ReconcileNotNeeded(ILogger logger, string wholeAt);
 }

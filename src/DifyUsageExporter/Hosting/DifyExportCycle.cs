@@ -18,9 +18,13 @@ internal sealed class DifyExportCycle : ICycleRunner, IDisposable
     private readonly DifyReconciler? reconciler;
     private readonly DifyConsoleClient? reconcileClient;
     private readonly ILogger logger;
+    private readonly StateStore store;
+    private readonly TimeProvider time;
 
     public DifyExportCycle(ExporterSettings settings, StateStore store, ILoggerFactory loggers, TimeProvider time, SecretRegistry secrets)
     {
+        this.store = store;
+        this.time = time;
         delivery = new DeliveryService(settings, store, time, loggers, secrets);
         try
         {
@@ -63,19 +67,41 @@ internal sealed class DifyExportCycle : ICycleRunner, IDisposable
         }
         else if (result.From is { } from && result.To is { } to)
         {
-            try
-            {
-                var report = await reconciler.ReconcileAsync(from, to, cancellationToken).ConfigureAwait(false);
-                summary += string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; reconcile: {report.UnexplainedRows.Count} unexplained app-days ({report.UnexplainedTokens} tokens), {report.Errors} not readable");
-            }
-            catch (Exception ex) when (ex is DifyApiException or DifyAuthException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
-            {
-                DifyLog.ReconcileFailed(logger, ex.Message);
-                summary += "; reconcile failed: " + ex.Message;
-            }
+            summary += await ReconcileAsync(result, from, to, cancellationToken).ConfigureAwait(false);
         }
 
         return new CycleResult(result.Outcome, summary);
+    }
+
+    /// <summary>Reconciles the days <see cref="ReconcileScope"/> chooses; the summary's reconcile part.</summary>
+    private async Task<string> ReconcileAsync(ExportResult result, DateOnly from, DateOnly to, CancellationToken cancellationToken)
+    {
+        var lastWhole = await ReconcileScope.LastWholeAsync(store, cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        if (ReconcileScope.Choose(from, to, result.ChangedDays, lastWhole, now) is not { } scope)
+        {
+            DifyLog.ReconcileNotNeeded(logger, Iso.Instant(lastWhole!.Value.At));
+            return "; reconcile: not needed, no usage day changed (whole window reconciled at " + Iso.Instant(lastWhole.Value.At) + ")";
+        }
+
+        try
+        {
+            // The database source's own console client: a cycle of its own (the console source's began with the export).
+            reconcileClient?.BeginCycle();
+            var report = await reconciler!.ReconcileAsync(scope.From, scope.To, cancellationToken).ConfigureAwait(false);
+            if (scope.Whole)
+            {
+                await ReconcileScope.SaveWholeAsync(store, now, scope.From, scope.To, cancellationToken).ConfigureAwait(false);
+            }
+
+            var days = scope.Whole ? "whole window" : $"changed days {Iso.Day(scope.From)}..{Iso.Day(scope.To)}";
+            return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; reconcile: {report.UnexplainedRows.Count} unexplained app-days ({report.UnexplainedTokens} tokens), {report.Errors} not readable ({days})");
+        }
+        catch (Exception ex) when (ex is DifyApiException or DifyAuthException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+        {
+            DifyLog.ReconcileFailed(logger, ex.Message);
+            return "; reconcile failed: " + ex.Message;
+        }
     }
 
     public void Dispose()

@@ -7,6 +7,7 @@ namespace DifyUsageExporter.Storage;
 public sealed partial class StateStore
 {
     private const string ReconcileKey = "state.reconcile.latest";
+    private const string WholeReconcileKey = "state.reconcile.whole_window";
     private const string UnknownModesKey = "state.extraction.unknown_mode_apps";
 
     /// <summary>
@@ -49,6 +50,14 @@ public sealed partial class StateStore
     /// <summary>The latest reconcile summary, or null when none ran yet.</summary>
     public Task<string?> ReadReconcileAsync(CancellationToken cancellationToken) =>
         ReadDeliveryStateAsync(ReconcileKey, cancellationToken);
+
+    /// <summary>Keeps when and over which window the last whole-window reconcile ran ("instant from to", see ReconcileScope).</summary>
+    public Task SaveWholeReconcileAsync(string value, CancellationToken cancellationToken) =>
+        WriteDeliveryStateAsync(WholeReconcileKey, value, cancellationToken);
+
+    /// <summary>The last whole-window reconcile ("instant from to"), or null when none ran yet.</summary>
+    public Task<string?> ReadWholeReconcileAsync(CancellationToken cancellationToken) =>
+        ReadDeliveryStateAsync(WholeReconcileKey, cancellationToken);
 
     /// <summary>Keeps the apps the latest extraction skipped because their mode is unknown ("name (id): mode").</summary>
     public Task SaveUnknownModeAppsAsync(IReadOnlyList<string> apps, CancellationToken cancellationToken) =>

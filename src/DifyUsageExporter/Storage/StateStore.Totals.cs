@@ -20,7 +20,8 @@ public sealed partial class StateStore
     /// transaction: reads only those days' events, replaces their rows in daily_totals and clears
     /// their marks. Days outside the window stay marked until a window covers them.
     /// </summary>
-    public async Task<TotalsRefresh> RefreshDailyTotalsAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)
+    /// <param name="changed">Receives the days re-aggregated (their usage changed), e.g. for reconcile.</param>
+    public async Task<TotalsRefresh> RefreshDailyTotalsAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken, ICollection<DateOnly>? changed = null)
     {
         return await WriteAsync(async connection =>
         {
@@ -106,6 +107,11 @@ public sealed partial class StateStore
             }
 
             transaction.Commit();
+            foreach (var day in days)
+            {
+                changed?.Add(ParseDate(day));
+            }
+
             return new TotalsRefresh(days.Count, events);
         }, cancellationToken).ConfigureAwait(false);
     }

@@ -53,6 +53,13 @@ public sealed partial class StateStore : ILedgerWriter, IDisposable
     /// <summary>True when opened by <see cref="OpenForReading(string, TimeProvider)"/> on a DATA_DIR that cannot be written.</summary>
     public bool ReadOnly { get; }
 
+    /// <summary>
+    /// SQLite's write-ahead log was there, not empty, when this process opened the store: the last
+    /// process using it did not close it (crashed, killed, power loss), or another one still has it
+    /// open. SQLite deletes the log when the last connection closes cleanly. See <see cref="StoreProbe"/>.
+    /// </summary>
+    public bool WalLeftBehind { get; private set; }
+
     /// <summary>What opening found and fixed or could not use (tightened modes, read-only access); the caller logs them as warnings.</summary>
     public IReadOnlyList<string> Warnings { get; private set; } = [];
 
@@ -70,7 +77,8 @@ public sealed partial class StateStore : ILedgerWriter, IDisposable
     {
         var warnings = DataDirectory.EnsureWritable(dataDir);
         var path = System.IO.Path.Combine(System.IO.Path.GetFullPath(dataDir), FileName);
-        var store = new StateStore(path, time) { Warnings = warnings };
+        var wal = new FileInfo(path + "-wal");
+        var store = new StateStore(path, time) { Warnings = warnings, WalLeftBehind = wal.Exists && wal.Length > 0 };
         try
         {
             // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm it creates the

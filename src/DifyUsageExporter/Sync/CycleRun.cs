@@ -27,6 +27,9 @@ internal sealed class CycleRun(ExportOptions options, string runId, string trigg
 
     public int Changed { get; set; }
 
+    /// <summary>Usage days of the window whose events changed in this export (re-aggregated).</summary>
+    public List<DateOnly> ChangedDays { get; } = [];
+
     public int Delivered { get; set; }
 
     public int AppsSkipped { get; set; }

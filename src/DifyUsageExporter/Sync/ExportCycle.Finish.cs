@@ -46,6 +46,7 @@ public sealed partial class ExportCycle
         {
             AppsSkipped = run.AppsSkipped,
             CredentialsRejected = run.CredentialsRejected,
+            ChangedDays = run.ChangedDays,
         };
     }
 

@@ -96,7 +96,7 @@ public sealed partial class ExportCycle
         var (from, to) = (run.From!.Value, run.To!.Value);
         // Only the days whose events changed are re-read from the ledger; the rest come from the
         // stored per-day totals, so a cycle without new data costs the same at any history size.
-        var refresh = await store.RefreshDailyTotalsAsync(from, to, cancellationToken).ConfigureAwait(false);
+        var refresh = await store.RefreshDailyTotalsAsync(from, to, cancellationToken, run.ChangedDays).ConfigureAwait(false);
         SyncLog.Reaggregated(logger, refresh.Days, refresh.Events);
         run.Totals = await store.ReadDailyTotalsAsync(from, to, run.Complete.Contains, cancellationToken).ConfigureAwait(false);
         foreach (var mixed in run.Totals.Where(x => x.OtherCurrencies.Count > 0))

@@ -34,6 +34,9 @@ public sealed record ExportResult(
     /// <summary>Apps the extraction skipped (unknown mode).</summary>
     public int AppsSkipped { get; init; }
 
+    /// <summary>Usage days whose events changed in this export (re-aggregated), what a cycle reconciles.</summary>
+    public IReadOnlyList<DateOnly> ChangedDays { get; init; } = [];
+
     /// <summary>The export failed because Dify rejected the credentials.</summary>
     public bool CredentialsRejected { get; init; }
 }

@@ -7,7 +7,8 @@ using Xunit;
 namespace DifyUsageExporter.Tests.Hosting;
 
 /// <summary>
-/// The Docker image cannot be built here, so its contract is tested on `dotnet publish` output:
+/// The Docker image cannot be built here, so its contract is tested on what its build stage publishes
+/// (the Native AOT executable, <see cref="NativeBinary"/>):
 /// run as a non-root user with a data directory like /app/data; the health command succeeds
 /// against the running daemon; an unwritable data directory gives the clear error and exit 1.
 /// </summary>
@@ -28,8 +29,14 @@ public class ContainerContractTests
 
         using var dir = new TempDir();
         var publish = Path.Combine(dir.Path, "app");
-        var project = Path.Combine(RepositoryRoot(), "src", "DifyUsageExporter", "DifyUsageExporter.csproj");
-        Run("dotnet", "publish", project, "-c", "Release", "-o", publish, "--nologo", "-v", "q", "-p:UseAppHost=true").ShouldBe(0);
+        Directory.CreateDirectory(publish);
+        foreach (var file in Directory.GetFiles(await NativeBinary.DirectoryAsync()).Where(f => !f.EndsWith(".dbg", StringComparison.Ordinal)))
+        {
+            File.Copy(file, Path.Combine(publish, Path.GetFileName(file)));
+        }
+
+        // What the image runs: the native executable alone, no `dotnet` host and no managed assembly.
+        File.Exists(Path.Combine(publish, "dify-usage-exporter.dll")).ShouldBeFalse();
         var data = Path.Combine(publish, "data");
         Directory.CreateDirectory(data);
         Run("chown", "-R", User, data).ShouldBe(0);
@@ -74,17 +81,6 @@ public class ContainerContractTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "DifyUsageExporter.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Repository root not found above " + AppContext.BaseDirectory);
     }
 
     private static int Run(string file, params string[] args)

@@ -72,4 +72,36 @@ public sealed class RequestLowerBoundTests
         var truth = (await http.GetFromJsonAsync<JsonObject>("_sim/truth", Ct))!["rows"]!.AsArray();
         truth.Sum(r => (long)r!["request_count"]!).ShouldBe(sim.Truth.Events.Count);
     }
+
+    [Fact]
+    public async Task The_in_flight_timeline_tells_sequential_requests_from_parallel_ones()
+    {
+        await using var sim = await DifySimulator.StartAsync(new DifySimulatorOptions { Latency = TimeSpan.FromMilliseconds(200) }, Ct);
+        using var http = new HttpClient { BaseAddress = sim.BaseUrl };
+        async Task<JsonObject> StatsAsync() => (await http.GetFromJsonAsync<JsonObject>("_sim/stats", Ct))!;
+
+        // One at a time: every busy moment has exactly one request in flight.
+        for (var i = 0; i < 3; i++)
+        {
+            using var _ = await http.GetAsync(new Uri("console/api/system-features", UriKind.Relative), Ct);
+        }
+
+        var sequential = await StatsAsync();
+        ((double)sequential["mean_in_flight"]!).ShouldBe(1.0);
+        ((double)sequential["busy_seconds"]!).ShouldBeGreaterThanOrEqualTo(0.6);
+        ((double)sequential["seconds_at_16_or_more"]!).ShouldBe(0.0);
+
+        // Sixteen at once: they overlap, so the busy time is far below 16 x 200 ms and more than one
+        // request is in flight on average (a server that served them one by one would show 3.2 s and 1.0).
+        (await http.PostAsync(new Uri("_sim/reset", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+        ((double)(await StatsAsync())["busy_seconds"]!).ShouldBe(0.0);
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            using var response = await http.GetAsync(new Uri("console/api/system-features", UriKind.Relative), Ct);
+        }));
+        var parallel = await StatsAsync();
+        ((double)parallel["mean_in_flight"]!).ShouldBeGreaterThan(1.0);
+        ((double)parallel["busy_seconds"]!).ShouldBeLessThan(16 * 0.2);
+        ((int)parallel["max_concurrent_requests"]!).ShouldBeGreaterThan(1);
+    }
 }

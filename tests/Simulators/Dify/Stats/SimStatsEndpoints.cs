@@ -18,6 +18,7 @@ internal static class SimStatsEndpoints
         app.MapGet(Prefix + "/stats", () =>
         {
             var bound = sim.LowerBound;
+            var (span, meanInFlight, atOrAbove16) = sim.Counters.Timeline();
             var byPath = new JsonObject();
             foreach (var (path, count) in sim.Counters.ByPath.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             {
@@ -28,6 +29,11 @@ internal static class SimStatsEndpoints
             {
                 ["requests_served"] = sim.Counters.TotalRequests,
                 ["max_concurrent_requests"] = sim.Counters.MaxConcurrentRequests,
+                // Time with at least one request in flight (first start to last end, gaps with none left
+                // out), the mean number in flight over it, and the time at 16 or more.
+                ["busy_seconds"] = Math.Round(span, 3),
+                ["mean_in_flight"] = Math.Round(meanInFlight, 2),
+                ["seconds_at_16_or_more"] = Math.Round(atOrAbove16, 3),
                 ["events"] = sim.Truth.Count,
                 ["lower_bound"] = bound.Total,
                 ["lower_bound_detail"] = new JsonObject
