@@ -20,6 +20,9 @@ public sealed class DifyReconciler(StateStore store, DifyConsoleClient client, I
 
     private sealed record Target(string Id, string Name, string Mode, string? AgentId);
 
+    /// <summary>An app's daily statistics, or the reason they could not be read.</summary>
+    private readonly record struct StatisticsOrError(Dictionary<DateOnly, (long Tokens, decimal? Cost)>? Rows, string? Error);
+
     private sealed class Ours
     {
         public string Name = string.Empty;
@@ -39,11 +42,18 @@ public sealed class DifyReconciler(StateStore store, DifyConsoleClient client, I
         var start = Day(from) + " 00:00";
         var end = Day(to.AddDays(1)) + " 00:00";
         var targets = await TargetsAsync(cancellationToken).ConfigureAwait(false);
+        // One statistics request per app, all in flight at once (the client's concurrency limit
+        // bounds them) while the ledger is read: one after another they cost a round trip per app
+        // at the end of every cycle that reconciles (benchmarks/README.md, target 2).
+        var statistics = targets
+            .Select(t => t.Mode == DifyUsageSource.PipelineMode ? Task.FromResult(new StatisticsOrError(null, null)) : TryDifyStatisticsAsync(t, start, end, cancellationToken))
+            .ToList();
         var ours = await LedgerAsync(from, to, zone, cancellationToken).ConfigureAwait(false);
         var extracted = await store.ReadDayExtractionsAsync(from.AddDays(-1), to.AddDays(1), cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(statistics).ConfigureAwait(false);
 
         var rows = new List<ReconcileRow>();
-        foreach (var target in targets)
+        foreach (var (target, fetched) in targets.Zip(statistics))
         {
             if (target.Mode == DifyUsageSource.PipelineMode)
             {
@@ -51,14 +61,10 @@ public sealed class DifyReconciler(StateStore store, DifyConsoleClient client, I
                 continue;
             }
 
-            Dictionary<DateOnly, (long Tokens, decimal? Cost)> dify;
-            try
+            var (dify, error) = await fetched.ConfigureAwait(false);
+            if (dify is null)
             {
-                dify = await DifyStatisticsAsync(target, start, end, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is DifyApiException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
-            {
-                rows.Add(Row(target, from, null, null, null, ReconcileStatus.Error, "Dify's statistics could not be read: " + ex.Message));
+                rows.Add(Row(target, from, null, null, null, ReconcileStatus.Error, "Dify's statistics could not be read: " + error));
                 continue;
             }
 
@@ -132,13 +138,29 @@ public sealed class DifyReconciler(StateStore store, DifyConsoleClient client, I
         return days.Any(d => !extracted.TryGetValue(d, out var e) || !e.Complete && e.IncompleteApps.Contains(appId, StringComparer.Ordinal) || !e.Complete && e.IncompleteApps.Count == 0);
     }
 
+    /// <summary>One app's statistics, or why they could not be read (an app's failure is a row, not the reconcile's end).</summary>
+    private async Task<StatisticsOrError> TryDifyStatisticsAsync(Target target, string start, string end, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new(await DifyStatisticsAsync(target, start, end, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (Exception ex) when (ex is DifyApiException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+        {
+            return new(null, ex.Message);
+        }
+    }
+
     private async Task<Dictionary<DateOnly, (long Tokens, decimal? Cost)>> DifyStatisticsAsync(Target target, string start, string end, CancellationToken cancellationToken)
     {
         if (target.AgentId is { } agentId)
         {
             // The summary's webapp source includes Studio debugger messages; subtract them (observability_service.py).
-            var all = Rows(await client.GetAgentStatisticsAsync(agentId, "webapp", start, end, cancellationToken).ConfigureAwait(false));
-            var debugger = Rows(await client.GetAgentStatisticsAsync(agentId, "debugger", start, end, cancellationToken).ConfigureAwait(false));
+            var webapp = client.GetAgentStatisticsAsync(agentId, "webapp", start, end, cancellationToken);
+            var debuggerRows = client.GetAgentStatisticsAsync(agentId, "debugger", start, end, cancellationToken);
+            await Task.WhenAll(webapp, debuggerRows).ConfigureAwait(false);
+            var all = Rows(await webapp.ConfigureAwait(false));
+            var debugger = Rows(await debuggerRows.ConfigureAwait(false));
             foreach (var (date, d) in debugger)
             {
                 var a = all.GetValueOrDefault(date, (0, 0m));

@@ -105,4 +105,30 @@ public class ReconcileTests
             text.ShouldContain(app.Name);
         }
     }
+
+    [Fact]
+    public async Task The_statistics_of_all_apps_are_requested_together_not_one_round_trip_after_another()
+    {
+        await using var sim = await CurrentDifyAcceptanceTests.StartAsync(73, o => new DifySimulatorOptions
+        {
+            AuthMode = o.AuthMode,
+            Version = o.Version,
+            SupportsTriggeredFromFilter = true,
+            Workspace = o.Workspace,
+            Latency = TimeSpan.FromMilliseconds(40),
+        });
+        using var run = new SimHarness(sim);
+        (await run.ExtractAsync(From, To)).Failures.ShouldBeEmpty();
+        sim.Counters.Reset();
+
+        var report = await new DifyReconciler(run.Store, run.Source.Client, run.Logs, TimeProvider.System).ReconcileAsync(From, To, Ct);
+
+        report.UnexplainedRows.ShouldBeEmpty();
+        report.Errors.ShouldBe(0);
+        var statistics = sim.Counters.Requests("/statistics/token-costs") + sim.Counters.Requests("/statistics/summary");
+        statistics.ShouldBeGreaterThan(4, "precondition: several apps with statistics");
+        // The listings before them are read one at a time; the statistics requests all start
+        // before the first answer (40 ms), so the client's limit (8 at the start) is what bounds them.
+        sim.Counters.MaxConcurrentRequests.ShouldBeGreaterThanOrEqualTo(4);
+    }
 }
