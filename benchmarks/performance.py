@@ -52,6 +52,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token-0001"
+# The simulator records the exporter's requests for `Simulators replay` (the floor of the sweep,
+# chatflow and size rows); not at 1M, where the record alone would take hundreds of MB.
+RECORD = ("--record-requests",)
 
 
 def log(message):
@@ -128,9 +131,19 @@ def get(url, method="GET"):
         return json.loads(response.read())
 
 
+def get_text(url):
+    with urllib.request.urlopen(url, timeout=120) as response:
+        return response.read().decode()
+
+
 class Dify:
     def __init__(self, sims, work, name, port, generator, latency_ms, extra=()):
         self.url = f"http://127.0.0.1:{port}"
+        self.sims = sims
+        self.work = work
+        # With --record-requests the simulator keeps every GET; cycle_pair saves a full run's for replay().
+        self.records = "--record-requests" in extra
+        self.recorded = ""
         self.server = Server(sims, work, name, ["dify", "--port", str(port), "--latency-ms", str(latency_ms), *generator, *extra], "Press Ctrl+C")
         self.stats = get(self.url + "/_sim/stats")
         self.events = self.stats["events"]
@@ -139,6 +152,24 @@ class Dify:
         self.latency_ms = latency_ms
         days = sorted(r["usage_date"] for r in self.truth)
         self.window = (days[0], days[-1]) if days else ("2026-03-01", "2026-03-01")
+
+
+def replay(dify, concurrency, label):
+    """The last run's GETs again from `Simulators replay`, a client that only sends them and parses the
+    answers (the floor any client pays on this machine and simulator); its wall, CPU and the in-flight timeline."""
+    requests = dify.work / "requests.txt"
+    requests.write_text(dify.recorded)
+    get(dify.url + "/_sim/reset", "POST")
+    result = subprocess.run(["dotnet", str(dify.sims), "replay", "--url", dify.url, "--requests", str(requests), "--concurrency", str(concurrency), "--warmup", "1"], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"\nreplay failed in {label} (exit {result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    run = json.loads(result.stdout.strip().splitlines()[-1])
+    stats = get(dify.url + "/_sim/stats")
+    run["dify_busy_s"] = stats.get("busy_seconds", 0)
+    run["mean_in_flight"] = stats.get("mean_in_flight", 0)
+    run["load"] = os.getloadavg()[0]
+    log(f"  {label} replay: {run['wall_s']:.2f} s ({run['mean_in_flight']:.1f} in flight), {run['requests']} requests, CPU {run['cpu_s']:.2f} s")
+    return run
 
 
 def check_truth(dify, meter_url, tenant, label):
@@ -226,6 +257,8 @@ class Exporter:
         full = self.run(["run", "--once"], env, label)
         stats = get(dify.url + "/_sim/stats")
         full["requests"] = stats["requests_served"]
+        if dify.records:
+            dify.recorded = get_text(dify.url + "/_sim/requests")
         # How well the run kept requests in flight (the simulator's timeline): the time with at least
         # one Dify request in flight and the mean number in flight over it.
         full["dify_busy_s"] = stats.get("busy_seconds", 0)
@@ -263,6 +296,7 @@ def sweep(exporters, dify, name, repeat, levels, results, rows):
                 full, _ = ex.cycle_pair(dify, level, f"{labelled(ex, exporters, label)} #{i + 1}", with_rerun=False)
                 measured.setdefault((ex.name, level), []).append(full)
                 log(f"  {labelled(ex, exporters, label)} #{i + 1}: {full['wall_s']:.2f} s (Dify busy {full['dify_busy_s']:.2f} s, {full['mean_in_flight']:.1f} in flight), {full['requests']} requests, CPU {full['cpu_s']:.2f} s, load {full['load']:.1f}")
+            measured.setdefault(("replay", level), []).append(replay(dify, level or 16, f"{label} #{i + 1}"))
     for ex in exporters:
         base = median(measured[(ex.name, 1)], "wall_s") if 1 in levels else None
         for level in levels:
@@ -270,18 +304,21 @@ def sweep(exporters, dify, name, repeat, levels, results, rows):
             wall = median(runs, "wall_s")
             requests = median(runs, "requests")
             minimum = dify.lower_bound * dify.latency_ms / 1000 / (level or 16)
+            floor = measured[("replay", level)]
             entry = {
                 "case": name, "exporter": ex.name, "concurrency": level or "default (ceiling 16)", "events": dify.events, "latency_ms": dify.latency_ms,
                 "lower_bound_requests": dify.lower_bound, "requests": requests, "requests_vs_lower_bound": requests / dify.lower_bound,
                 "wall_s": wall, "minimum_wall_s": minimum, "wall_vs_minimum": wall / minimum, "speedup_vs_c1": base / wall if base else None,
                 "cpu_s": median(runs, "cpu_s"), "cpu_ms_per_1000_events": median(runs, "cpu_s") * 1000 / dify.events * 1000,
                 "dify_busy_s": median(runs, "dify_busy_s"), "mean_in_flight": median(runs, "mean_in_flight"),
-                "load_average": median(runs, "load"), "runs": runs,
+                "replay_wall_s": median(floor, "wall_s"), "wall_vs_replay": wall / median(floor, "wall_s"),
+                "replay_mean_in_flight": median(floor, "mean_in_flight"), "replay_vs_minimum": median(floor, "wall_s") / minimum,
+                "load_average": median(runs, "load"), "runs": runs, "replays": floor,
             }
             results.append(entry)
             rows.append((labelled(ex, exporters, f"{name} c={level or 'default'}"), f"{dify.events:,}", f"{wall:.2f} s (Dify busy {entry['dify_busy_s']:.2f} s, {entry['mean_in_flight']:.1f} in flight)",
                          f"{entry['speedup_vs_c1']:.2f}x vs c=1" if base else f"CPU {entry['cpu_s']:.2f} s",
-                         f"{requests:.0f} / {dify.lower_bound} = {entry['requests_vs_lower_bound']:.3f}", f"{entry['wall_vs_minimum']:.2f}x min wall, load {entry['load_average']:.0f}"))
+                         f"{requests:.0f} / {dify.lower_bound} = {entry['requests_vs_lower_bound']:.3f}", f"{entry['wall_vs_minimum']:.2f}x min wall ({entry['wall_vs_replay']:.2f}x replay, itself {entry['replay_vs_minimum']:.2f}x), load {entry['load_average']:.0f}"))
     if len(exporters) == 2:
         for level in levels:
             ratio_row(rows, f"{name} c={level or 'default'}", measured[(exporters[0].name, level)], measured[(exporters[1].name, level)], [("wall", "wall_s"), ("CPU", "cpu_s")])
@@ -297,6 +334,8 @@ def sizes(exporters, dify, name, repeat, results, rows):
             measured[ex.name][1].append(rerun)
             log(f"  {labelled(ex, exporters, name)} #{i + 1}: full {full['wall_s']:.2f} s, CPU {full['cpu_s']:.2f} s, RSS {full['rss_mib']:.1f} MiB; "
                 f"re-run {rerun['wall_s']:.2f} s, CPU {rerun['cpu_s']:.2f} s, {rerun['requests']} requests; load {full['load']:.1f}")
+        if dify.records:
+            measured.setdefault("replay", []).append(replay(dify, 16, f"{name} #{i + 1}"))
     for ex in exporters:
         runs, reruns = measured[ex.name]
         wall = median(runs, "wall_s")
@@ -308,8 +347,11 @@ def sizes(exporters, dify, name, repeat, results, rows):
             "rerun_cpu_s": median(reruns, "cpu_s"), "rerun_cpu_percent_of_full": median(reruns, "cpu_s") / median(runs, "cpu_s") * 100,
             "load_average": median(runs, "load"), "runs": runs, "reruns": reruns,
         }
+        if "replay" in measured:
+            entry["replay_cpu_ms_per_1000_events"] = median(measured["replay"], "cpu_s") * 1000 / dify.events * 1000
+            entry["replays"] = measured["replay"]
         results.append(entry)
-        rows.append((labelled(ex, exporters, name), f"{dify.events:,}", f"{wall:.2f} s, CPU {entry['cpu_s']:.2f} s", f"{entry['cpu_ms_per_1000_events']:.0f} CPU ms/1k events",
+        rows.append((labelled(ex, exporters, name), f"{dify.events:,}", f"{wall:.2f} s, CPU {entry['cpu_s']:.2f} s", f"{entry['cpu_ms_per_1000_events']:.0f} CPU ms/1k events" + (f" (replay {entry['replay_cpu_ms_per_1000_events']:.0f})" if "replay_cpu_ms_per_1000_events" in entry else ""),
                      f"peak RSS {entry['peak_rss_mib']:.1f} MiB (max {entry['max_peak_rss_mib']:.1f})",
                      f"re-run {entry['rerun_wall_s']:.2f} s = {entry['rerun_percent_of_full']:.1f} % wall, CPU {entry['rerun_cpu_s']:.2f} s = {entry['rerun_cpu_percent_of_full']:.1f} % ({entry['rerun_requests']:.0f} req), load {entry['load_average']:.0f}"))
     if len(exporters) == 2:
@@ -418,7 +460,7 @@ def main():
         def dify(name, generator, latency, extra=()):
             nonlocal port
             port += 1
-            log(f"starting the Dify simulator: {name} ({' '.join(generator)}, {latency} ms{', writing its tables' if extra else ''}) ...")
+            log(f"starting the Dify simulator: {name} ({' '.join(generator)}, {latency} ms{', writing its tables' if '--database' in extra else ''}) ...")
             d = Dify(sims, work, name, port, generator, latency, extra)
             servers.append(d.server)
             log(f"  {d.events:,} events, request lower bound {d.lower_bound:,}")
@@ -429,22 +471,22 @@ def main():
             servers.remove(d.server)
 
         if "sweep" in cases:
-            d = dify("sweep", ["--seed", "11", "--conversations", "100", "--runs", "150"], 20)
+            d = dify("sweep", ["--seed", "11", "--conversations", "100", "--runs", "150"], 20, RECORD)
             sweep(exporters, d, "sweep", args.repeat, levels, results, rows)
             done(d)
         if "chatflow" in cases:
-            d = dify("chatflow", ["--seed", "12", "--modes", "advanced-chat", "--apps", "1", "--conversations", "3", "--messages", "1000", "--debug-runs", "0", "--start", "2025-11-01", "--end", "2026-03-15"], 20)
+            d = dify("chatflow", ["--seed", "12", "--modes", "advanced-chat", "--apps", "1", "--conversations", "3", "--messages", "1000", "--debug-runs", "0", "--start", "2025-11-01", "--end", "2026-03-15"], 20, RECORD)
             sweep(exporters, d, "chatflow", args.repeat, levels, results, rows)
             done(d)
         if "size" in cases or "startup" in cases:
-            d = dify("10k", ["--seed", "13", "--conversations", "300", "--runs", "450"], 0)
+            d = dify("10k", ["--seed", "13", "--conversations", "300", "--runs", "450"], 0, RECORD)
             if "size" in cases:
                 sizes(exporters, d, "size 10k", args.repeat, results, rows)
             if "startup" in cases:
                 startup(exporters, d, args.repeat, results, rows)
             done(d)
         if "size" in cases:
-            d = dify("100k", ["--seed", "14", "--conversations", "3000", "--runs", "4500", "--compact"], 0)
+            d = dify("100k", ["--seed", "14", "--conversations", "3000", "--runs", "4500", "--compact"], 0, RECORD)
             sizes(exporters, d, "size 100k", args.repeat, results, rows)
             done(d)
             if args.million:

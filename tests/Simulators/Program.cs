@@ -12,10 +12,12 @@ internal static class Program
                 return await Dify.DifyCommand.RunAsync(rest, Console.Out).ConfigureAwait(false);
             case "meter":
                 return await Meter.MeterCommand.RunAsync(rest).ConfigureAwait(false);
+            case "replay":
+                return await Replay.ReplayCommand.RunAsync(rest, Console.Out).ConfigureAwait(false);
             case "demo":
                 return await Demo.DemoCommand.RunAsync(rest, Console.Out).ConfigureAwait(false);
             default:
-                await Console.Error.WriteLineAsync("usage: Simulators dify|meter|demo [options] (see tests/Simulators/README.md)").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("usage: Simulators dify|meter|demo|replay [options] (see tests/Simulators/README.md)").ConfigureAwait(false);
                 return 2;
         }
     }

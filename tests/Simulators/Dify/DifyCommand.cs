@@ -13,6 +13,7 @@ public static class DifyCommand
              [--start 2026-03-01] [--end 2026-03-15] [--token-ttl-minutes N] [--latency-ms N]
              [--triggered-from-filter] [--role owner|admin|editor|normal] [--hide-nested-agent-usage]
              [--modes chat,agent-chat,completion,advanced-chat,workflow] [--compact] [--database CONNSTRING]
+             [--record-requests]
         --version 1.12 or later (e.g. 1.17.1): the current-Dify profile (agent apps, knowledge pipelines,
         trigger runs, nested agent usage; data 2026-06-24..2026-07-08, Base64 password by default).
         --compact: node executions are built again on each read instead of held (a 1M-event workspace
@@ -20,6 +21,8 @@ public static class DifyCommand
         --database: also writes the workspace into Dify's tables in that PostgreSQL database (an Npgsql
         connection string; the database is created when missing and must not hold Dify's tables yet), with
         the account time zone as the owner's accounts.timezone: the database source reads the same data.
+        --record-requests: keep every GET's path and query; GET /_sim/requests lists them for
+        `Simulators replay` (the same requests from a client that does nothing else).
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output)
@@ -101,6 +104,7 @@ public static class DifyCommand
             Latency = TimeSpan.FromMilliseconds(Int("latency-ms", 0)),
             SupportsTriggeredFromFilter = a.ContainsKey("triggered-from-filter") || defaults.CurrentDifyKinds,
             HideNestedAgentUsage = a.ContainsKey("hide-nested-agent-usage"),
+            RecordRequests = a.ContainsKey("record-requests"),
             AccountRole = Str("role", "owner"),
             Workspace = WorkspaceGenerator.Generate(gen),
         };
@@ -132,7 +136,7 @@ public static class DifyCommand
 
     private static Dictionary<string, string?> Parse(string[] args)
     {
-        var flags = new HashSet<string> { "secure", "triggered-from-filter", "hide-nested-agent-usage", "compact" };
+        var flags = new HashSet<string> { "secure", "triggered-from-filter", "hide-nested-agent-usage", "compact", "record-requests" };
         var d = new Dictionary<string, string?>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {

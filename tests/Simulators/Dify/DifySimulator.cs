@@ -120,6 +120,10 @@ public sealed class DifySimulator : IAsyncDisposable
 
         var key = method + " " + path;
         Counters.Begin(key);
+        if (Options.RecordRequests && HttpMethods.IsGet(method))
+        {
+            Counters.Record(path + ctx.Request.QueryString.Value);
+        }
         try
         {
             BeforeRequest?.Invoke(key);

@@ -111,6 +111,9 @@ public sealed class DifySimulatorOptions
     /// <summary>Bad-input trap: nested agent usage with <c>total_tokens</c> that is not a number.</summary>
     public bool MalformedNestedAgentUsage { get; init; }
 
+    /// <summary>Keep every GET's path and query (<see cref="SimCounters.Recorded"/>, <c>GET /_sim/requests</c>) for a replay.</summary>
+    public bool RecordRequests { get; init; }
+
     /// <summary>Real-time delay added to every request.</summary>
     public TimeSpan Latency { get; init; }
 

@@ -14,6 +14,7 @@ public sealed class SimCounters
     private int _total;
     private int _inFlight;
     private int _maxInFlight;
+    private readonly ConcurrentQueue<string> _recorded = new();
 
     // The in-flight timeline (benchmarks/README.md, issue 12's target 2): how long requests were in
     // flight at each level between the first request's start and the last one's end, so a benchmark
@@ -47,6 +48,12 @@ public sealed class SimCounters
     /// <summary>Requests per <c>"METHOD /path"</c> (query excluded), e.g. <c>"GET /console/api/apps"</c>.</summary>
     public IReadOnlyDictionary<string, int> ByPath => _byPath;
 
+    /// <summary>
+    /// With <see cref="DifySimulatorOptions.RecordRequests"/>: every GET's path and query in arrival order,
+    /// for <c>Simulators replay</c> (the same requests from a client that does nothing else).
+    /// </summary>
+    public IReadOnlyCollection<string> Recorded => _recorded;
+
     /// <summary>Requests whose <c>"METHOD /path"</c> contains <paramref name="fragment"/> (ordinal).</summary>
     public int Requests(string fragment) => _byPath.Where(kv => kv.Key.Contains(fragment, StringComparison.Ordinal)).Sum(kv => kv.Value);
 
@@ -69,6 +76,7 @@ public sealed class SimCounters
     public void Reset()
     {
         _byPath.Clear();
+        _recorded.Clear();
         _logins = _loginFailures = _refreshes = _refreshFailures = _unauthorized = _total = _maxInFlight = 0;
         lock (_timeline)
         {
@@ -76,6 +84,8 @@ public sealed class SimCounters
             _firstBegin = _lastChange = 0;
         }
     }
+
+    internal void Record(string pathAndQuery) => _recorded.Enqueue(pathAndQuery);
 
     internal void Begin(string key)
     {

@@ -7,7 +7,8 @@ namespace Simulators.Dify;
 /// Simulator-only endpoints under <c>/_sim</c> (no auth, not counted as requests served), for
 /// benchmarks: <c>GET /_sim/stats</c> (requests served, per path, and the request lower bound of
 /// the workspace), <c>POST /_sim/reset</c> (zero the counters between runs), <c>GET /_sim/truth</c>
-/// (the expected totals per day, provider and model in the account zone).
+/// (the expected totals per day, provider and model in the account zone), <c>GET /_sim/requests</c>
+/// (with <c>--record-requests</c>: every GET's path and query since the last reset, one per line).
 /// </summary>
 internal static class SimStatsEndpoints
 {
@@ -50,6 +51,10 @@ internal static class SimStatsEndpoints
                 ["by_path"] = byPath,
             });
         });
+
+        app.MapGet(Prefix + "/requests", () => sim.Options.RecordRequests
+            ? Results.Text(string.Join('\n', sim.Counters.Recorded) + "\n", "text/plain")
+            : Results.Text("start the simulator with --record-requests (DifySimulatorOptions.RecordRequests) to record requests\n", "text/plain", statusCode: 409));
 
         app.MapPost(Prefix + "/reset", () =>
         {
