@@ -39,6 +39,7 @@ public sealed partial class DifyUsageSource
         /// <summary>Queues one source's complete event list (empty = delete what the ledger has for it).</summary>
         public async Task AddAsync(string sourceId, IReadOnlyList<UsageEvent> events, CancellationToken cancellationToken)
         {
+            await Run.WaitForWriterAsync(cancellationToken).ConfigureAwait(false);
             Dictionary<string, IReadOnlyList<UsageEvent>>? batch = null;
             lock (gate)
             {
@@ -83,8 +84,7 @@ public sealed partial class DifyUsageSource
                 return;
             }
 
-            await store.ReplaceSourcesAsync(batch, cancellationToken).ConfigureAwait(false);
-            Run.Stored(batch.Values.Sum(e => (long)e.Count));
+            await Run.WriteAsync(store, batch, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -95,8 +95,18 @@ public sealed partial class DifyUsageSource
     }
 
     /// <summary>State shared by the apps of one extraction.</summary>
-    private sealed class ExtractionRun(UsageWindow window, TimeZoneInfo? accountZone, DateTimeOffset started, IReadOnlyDictionary<string, DateTimeOffset> watermarks)
+    private sealed class ExtractionRun(UsageWindow window, TimeZoneInfo? accountZone, DateTimeOffset started, IReadOnlyDictionary<string, DateTimeOffset> watermarks) : IDisposable
     {
+        /// <summary>
+        /// Ledger batches handed to the store and not yet written: one being written, one ready. On a
+        /// large backfill the fetchers (up to DIFY_FETCH_CONCURRENCY per app, all apps at once) outrun
+        /// the store's single writer; unbounded, each of them held a full batch while it waited for the
+        /// write (127 batches and +130 MiB at 1M events, benchmarks/README.md), so memory grew with
+        /// history. Bounded, reading waits for writing instead.
+        /// </summary>
+        private const int BatchesAhead = 2;
+
+        private readonly SemaphoreSlim writeSlots = new(BatchesAhead, BatchesAhead);
         private long eventsStored;
 
         public UsageWindow Window { get; } = window;
@@ -106,6 +116,36 @@ public sealed partial class DifyUsageSource
         public ConcurrentBag<AppDayFailure> Failures { get; } = [];
         public ConcurrentBag<ZeroUsageDay> ZeroUsage { get; } = [];
         public long EventsStored => Interlocked.Read(ref eventsStored);
+
+        /// <summary>Returns when fewer than <see cref="BatchesAhead"/> batches wait for the store: the back-pressure on every fetcher.</summary>
+        public async ValueTask WaitForWriterAsync(CancellationToken cancellationToken)
+        {
+            if (writeSlots.CurrentCount > 0)
+            {
+                return;
+            }
+
+            await writeSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            writeSlots.Release();
+        }
+
+        /// <summary>Writes one batch while holding one of the <see cref="BatchesAhead"/> slots.</summary>
+        public async Task WriteAsync(ILedgerWriter store, IReadOnlyDictionary<string, IReadOnlyList<UsageEvent>> batch, CancellationToken cancellationToken)
+        {
+            await writeSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await store.ReplaceSourcesAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                writeSlots.Release();
+            }
+
+            Stored(batch.Values.Sum(e => (long)e.Count));
+        }
+
+        public void Dispose() => writeSlots.Dispose();
 
         public void Stored(long count)
         {

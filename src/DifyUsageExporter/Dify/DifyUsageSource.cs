@@ -162,7 +162,7 @@ public sealed partial class DifyUsageSource : IUsageSource, IDisposable
         }
 
         var existingWatermarks = (await store.ReadWatermarksAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(w => w.AppId, w => w.Watermark, StringComparer.Ordinal);
-        var run = new ExtractionRun(window, accountZone, started, existingWatermarks);
+        using var run = new ExtractionRun(window, accountZone, started, existingWatermarks);
         var skipped = 0;
         var unknown = new List<string>();
         var known = new List<DifyApp>();
