@@ -39,7 +39,7 @@ public class DifyTlsTests
 
     private static async Task<(WebApplication App, Uri Url)> StartHttpsAsync(X509Certificate2 leaf)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = global::Simulators.LoopbackWeb.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.UseHttps(leaf)));
         var app = builder.Build();

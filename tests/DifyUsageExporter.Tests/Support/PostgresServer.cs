@@ -21,7 +21,9 @@ public static class PostgresServer
     /// <summary>A new, empty database; returns its superuser connection string.</summary>
     public static async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken)
     {
-        var name = $"t{Environment.ProcessId}_{Interlocked.Increment(ref counter)}_{Guid.NewGuid():N}"[..40];
+        // At most 52 characters (7-digit pid, 10-digit counter), under PostgreSQL's 63. It used to be cut
+        // to 40, which threw for a test process whose pid had wrapped around to 3 digits (39 characters).
+        var name = $"t{Environment.ProcessId}_{Interlocked.Increment(ref counter)}_{Guid.NewGuid():N}";
         await using (var connection = new NpgsqlConnection(AdminConnectionString))
         {
             await connection.OpenAsync(cancellationToken);

@@ -127,7 +127,7 @@ public class SecretLeakTests
     public async Task An_http_error_body_printed_by_the_health_command_is_masked()
     {
         using var dir = new TempDir();
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = global::Simulators.LoopbackWeb.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         await using var app = builder.Build();
         app.MapGet("/health", () => Results.Text(Leaky, statusCode: 503));

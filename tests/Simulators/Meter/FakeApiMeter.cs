@@ -98,7 +98,7 @@ public sealed class FakeApiMeter : IAsyncDisposable
             return;
         }
 
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = LoopbackWeb.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(o => o.Listen(System.Net.IPAddress.Parse(host), Port));
         var web = builder.Build();
