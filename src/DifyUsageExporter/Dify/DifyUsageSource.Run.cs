@@ -101,7 +101,7 @@ public sealed partial class DifyUsageSource
         /// Ledger batches handed to the store and not yet written: one being written, one ready. On a
         /// large backfill the fetchers (up to DIFY_FETCH_CONCURRENCY per app, all apps at once) outrun
         /// the store's single writer; unbounded, each of them held a full batch while it waited for the
-        /// write (127 batches and +130 MiB at 1M events, benchmarks/README.md), so memory grew with
+        /// write (127 batches and +130 MiB at 1M events, benchmarks/history.md), so memory grew with
         /// history. Bounded, reading waits for writing instead.
         /// </summary>
         private const int BatchesAhead = 2;

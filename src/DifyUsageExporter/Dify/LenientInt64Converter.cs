@@ -10,7 +10,7 @@ namespace DifyUsageExporter.Dify;
 /// fractional number rounded, an integer string; anything else (null, other strings, objects) is
 /// null, so one odd value never fails a whole page. A <see cref="JsonElement"/> property would build
 /// a <see cref="JsonDocument"/> per value, per message and per run: about a tenth of the exporter's
-/// CPU went into those documents and the garbage they leave (benchmarks/README.md, issue 12).
+/// CPU went into those documents and the garbage they leave (benchmarks/history.md, issue 12).
 /// </summary>
 internal sealed class LenientInt64Converter : JsonConverter<long?>
 {

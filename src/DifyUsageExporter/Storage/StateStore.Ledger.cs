@@ -27,7 +27,7 @@ public sealed partial class StateStore
             // Event ids and source ids are random UUIDs, so a batch dirties pages all over their
             // indexes; with SQLite's default 2 MiB page cache a large batch spills and writes the
             // same pages to the WAL again and again (13.6 write calls per event at 100k events,
-            // 5.5 with this cache; benchmarks/README.md). PostgreSQL sizes its buffers server-side.
+            // 5.5 with this cache; benchmarks/history.md). PostgreSQL sizes its buffers server-side.
             if (!IsPostgres)
             {
                 using var cache = connection.CreateCommand();

@@ -44,7 +44,7 @@ public sealed class DifyReconciler(StateStore store, DifyConsoleClient client, I
         var targets = await TargetsAsync(cancellationToken).ConfigureAwait(false);
         // One statistics request per app, all in flight at once (the client's concurrency limit
         // bounds them) while the ledger is read: one after another they cost a round trip per app
-        // at the end of every cycle that reconciles (benchmarks/README.md, target 2).
+        // at the end of every cycle that reconciles (benchmarks/history.md, target 2).
         var statistics = targets
             .Select(t => t.Mode == DifyUsageSource.PipelineMode ? Task.FromResult(new StatisticsOrError(null, null)) : TryDifyStatisticsAsync(t, start, end, cancellationToken))
             .ToList();
