@@ -120,6 +120,11 @@ public sealed class FakeApiMeter : IAsyncDisposable
             return;
         }
 
+        // When the request arrived, not when it was logged: a scripted slow answer, or the abort of a
+        // client killed mid-request, is logged seconds later on a loaded machine, and the replica test
+        // asks what arrived after a kill (ReplicaFailoverTests once saw a killed replica's last request
+        // logged more than a second after its death).
+        var receivedAt = TimeProvider.System.GetUtcNow();
         using var reader = new StreamReader(context.Request.Body);
         var body = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
         var auth = context.Request.Headers.Authorization.ToString();
@@ -129,7 +134,7 @@ public sealed class FakeApiMeter : IAsyncDisposable
             fault = faults.TryDequeue(out var f) ? f : PersistentFault;
         }
 
-        void Log(int status, int records) => requests.Enqueue(new MeterRequestLog(TimeProvider.System.GetUtcNow(), context.Request.Method, context.Request.Path.ToString(), auth, status, body, records, fault?.Kind.ToString()));
+        void Log(int status, int records) => requests.Enqueue(new MeterRequestLog(receivedAt, context.Request.Method, context.Request.Path.ToString(), auth, status, body, records, fault?.Kind.ToString()));
 
         if (fault is { Kind: MeterFaultKind.Slow })
         {
